@@ -1,0 +1,32 @@
+# One command each, on a fresh machine: `make demo` (the main job) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install test demo bench lint
+
+# torch is pinned in the same pip command as sentence-transformers: pip then takes the CPU wheel.
+$(VENV)/.installed: pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q "torch==2.13.0" -e ".[dev,lab,near-dup]"
+	touch $@
+
+install: $(VENV)/.installed
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check embed_lab hooks tests benchmarks
+
+# Bake a lab into ./demo and run its baseline offline on the packaged all-MiniLM-L6-v2.
+demo: install
+	$(BIN)/emb init demo --no-input --no-git
+	cd demo && ../$(BIN)/python experiments/exp_01_baseline.py
+
+bench: install
+	$(BIN)/python benchmarks/bench_init.py

@@ -1,0 +1,127 @@
+"""`emb init`: render the lab template into a temporary folder, then merge it into PATH."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from embed_lab.merge import MergeReport, merge_tree
+from embed_lab.template import load_labkit, template_dir
+
+
+class ScaffoldError(Exception):
+    """A problem the user can fix; its message is one line."""
+
+
+@dataclass
+class InitReport:
+    lab_dir: Path
+    merge: MergeReport
+    git: str | None
+
+    def lines(self) -> list[str]:
+        merge = self.merge
+        lines = [f"Lab ready in {self.lab_dir}: {len(merge.created)} files created"]
+        if merge.identical:
+            lines.append(f"  {len(merge.identical)} files already there, unchanged")
+        for relative in merge.skipped:
+            lines.append(f"  skipped {relative} (exists; left as it is)")
+        for relative, added in merge.appended.items():
+            lines.append(f"  appended to {relative}: {', '.join(added)}")
+        if "pyproject.toml" in merge.skipped:
+            lines.append(
+                "  your pyproject.toml was kept: add the lab's dependencies with "
+                "'uv add \"sentence-transformers[train]>=6,<7\" datasets plotly'"
+            )
+        if self.git:
+            lines.append(self.git)
+        lines.append("Next: uv run experiments/exp_01_baseline.py")
+        return lines
+
+
+def _check_target(path: Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise ScaffoldError(f"{path} exists and is not a folder")
+    existing = next(parent for parent in (path, *path.parents) if parent.exists())
+    if not existing.is_dir():
+        raise ScaffoldError(f"cannot create {path}: {existing} is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ScaffoldError(f"cannot write to {existing}: permission denied")
+
+
+def _answers(template: Path, overrides: dict[str, Any], no_input: bool) -> dict[str, Any]:
+    """The template's variables, from defaults, the user's config, options and prompts."""
+    from cookiecutter.config import get_user_config
+    from cookiecutter.generate import generate_context
+    from cookiecutter.prompt import prompt_for_config
+
+    context = generate_context(
+        context_file=str(template / "cookiecutter.json"),
+        default_context=get_user_config()["default_context"],
+        extra_context=overrides,
+    )
+    return dict(prompt_for_config(context, no_input))
+
+
+def _render(template: Path, answers: dict[str, Any], output_dir: Path) -> Path:
+    # cookiecutter logs a traceback when a hook fails; the hook's own message is enough
+    logging.getLogger("cookiecutter").setLevel(logging.CRITICAL)
+    from cookiecutter.exceptions import CookiecutterException
+    from cookiecutter.generate import generate_files
+
+    answers = answers | {
+        "_template": str(template),
+        "_repo_dir": str(template),
+        "_output_dir": str(output_dir),
+        "_checkout": None,
+        # git belongs in the final folder, not in this temporary one
+        "init_git": False,
+    }
+    try:
+        return Path(generate_files(str(template), {"cookiecutter": answers}, str(output_dir)))
+    except CookiecutterException as error:
+        raise ScaffoldError(f"rendering the lab failed: {error}") from None
+
+
+def init_lab(
+    path: Path,
+    *,
+    name: str | None = None,
+    base_model: str | None = None,
+    git: bool = True,
+    no_input: bool = False,
+) -> InitReport:
+    """Create (or complete) a lab in path without overwriting anything already there."""
+    path = path.expanduser().absolute()
+    _check_target(path)
+    template = template_dir()
+    labkit = load_labkit(template)
+
+    overrides: dict[str, Any] = {"lab_name": path.resolve().name if name is None else name}
+    if base_model is not None:
+        overrides["base_model"] = base_model
+    if not git:
+        overrides["init_git"] = False
+    checks = {"lab_name": labkit.lab_name_error, "base_model": labkit.base_model_error}
+    for key, check in checks.items():
+        problem = key in overrides and check(overrides[key])
+        if problem:
+            hint = " (choose one with --name)" if key == "lab_name" and name is None else ""
+            raise ScaffoldError(problem + hint)
+
+    answers = _answers(template, overrides, no_input)
+    with tempfile.TemporaryDirectory(prefix="embed-lab-") as scratch:
+        rendered = _render(template, answers, Path(scratch))
+        try:
+            merge = merge_tree(rendered, path)
+        except OSError as error:
+            raise ScaffoldError(f"cannot write the lab into {path}: {error}") from None
+
+    git_message = None
+    if git and labkit.is_yes(answers.get("init_git", True)):
+        git_message = labkit.init_git(path, merge.created + list(merge.appended))
+    return InitReport(path, merge, git_message)
