@@ -6,9 +6,9 @@ import ast
 import json
 import subprocess
 import sys
+import tomllib
 
 import pytest
-import tomllib
 
 from tests.conftest import REPO_ROOT, BakedLab
 
@@ -163,13 +163,24 @@ def test_git_off_means_no_repository(bake):
 
 def test_hooks_need_only_the_standard_library():
     script = (
-        "import sys, runpy; sys.path.insert(0, 'hooks');"
+        "import sys; sys.path.insert(0, 'hooks'); before = set(sys.modules);"
         "import labkit;"
-        "third_party = {m.split('.')[0] for m in sys.modules} - set(sys.stdlib_module_names);"
-        "print(sorted(third_party - {'labkit', '__main__'}))"
+        "added = {m.split('.')[0] for m in set(sys.modules) - before} - {'labkit'};"
+        "print(sorted(added - set(sys.stdlib_module_names)))"
     )
     out = subprocess.run(
-        [sys.executable, "-I", "-c", script], cwd=REPO_ROOT, capture_output=True, text=True
+        [sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+    for hook in ("pre_gen_project.py", "post_gen_project.py"):
+        source = ast.parse((REPO_ROOT / "hooks" / hook).read_text())
+        assert set(_top_level_imports(source)) <= set(sys.stdlib_module_names) | {"labkit"}
+
+
+def _top_level_imports(module: ast.Module):
+    for node in ast.walk(module):
+        if isinstance(node, ast.Import):
+            yield from (alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module.split(".")[0]
