@@ -38,8 +38,16 @@ def main() -> None:
     repeat = parser.parse_args().repeat
 
     cookiecutter = median_time(
-        lambda out, run: [sys.executable, "-m", "cookiecutter", str(REPO_ROOT), "--no-input",
-                          "init_git=no", "-o", str(out)],
+        lambda out, run: [
+            sys.executable,
+            "-m",
+            "cookiecutter",
+            str(REPO_ROOT),
+            "--no-input",
+            "init_git=no",
+            "-o",
+            str(out),
+        ],
         repeat,
     )
     emb_init = median_time(

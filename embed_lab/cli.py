@@ -91,6 +91,14 @@ def check(
     splits, positives that are also negatives, and prints statistics per split. Exit status:
     0 clean, 1 a finding fails (errors; warnings too with --strict; not the --allow'ed kinds),
     2 the check could not run (missing directory, bad option, missing optional package).
+
+    \b
+    Finding kinds (for --allow):
+      errors:   missing-split, empty-split, schema, duplicate-query, duplicate-pair,
+                query-leak, pair-leak, false-negative
+      warnings: blank-line, short-text, shared-document, near-duplicate
+
+    A UTF-8 BOM and CRLF line endings are accepted; blank lines are skipped (a warning).
     """
     from embed_lab.check.errors import CheckError
     from embed_lab.check.kinds import FINDING_KINDS
