@@ -1,0 +1,4 @@
+"""Lab-wide defaults, written when the lab was created. Edit them freely."""
+
+LAB_NAME = {{ cookiecutter.lab_name | tojson }}
+BASE_MODEL = {{ cookiecutter.base_model | tojson }}

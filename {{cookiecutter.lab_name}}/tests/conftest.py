@@ -1,0 +1,35 @@
+"""Shared helpers for the lab's tests (pyproject.toml puts the lab folder on sys.path)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never download anything
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def write_jsonl(path: Path, rows: list) -> Path:
+    """Write rows (dicts, or raw strings written as they are) one per line."""
+    lines = [row if isinstance(row, str) else json.dumps(row) for row in rows]
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def record(query: str, pos: list[str], neg: list[str] | None = None, **extra) -> dict:
+    return {"query": query, "pos": pos, **({"neg": neg} if neg is not None else {}), **extra}
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A valid data folder with small train/dev/gold splits."""
+    rows = [
+        record("descale the machine", ["Run the descale cycle."], ["Grind finer."], id="x-1"),
+        record("milk will not foam", ["Use cold milk."], ["Check the fuse."], id="x-2"),
+    ]
+    for split in ("train", "dev", "gold"):
+        write_jsonl(tmp_path / f"{split}.jsonl", rows)
+    return tmp_path

@@ -1,0 +1,105 @@
+from pathlib import Path
+
+import pytest
+from conftest import record, write_jsonl
+
+from inventory.datasets import (
+    DataError,
+    Document,
+    Record,
+    load_splits,
+    read_corpus,
+    read_records,
+    to_training_dataset,
+)
+from inventory.errors import LabError
+
+
+def test_load_splits_returns_typed_records(data_dir: Path) -> None:
+    splits = load_splits(data_dir)
+    first = Record("descale the machine", ("Run the descale cycle.",), ("Grind finer.",))
+    assert splits.train[0] == first
+    assert len(splits.dev) == len(splits.gold) == 2
+    assert splits.corpus == []
+
+
+def test_neg_is_optional_and_extra_keys_are_ignored(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "train.jsonl", [record("q", ["p"], id="a", source="faq")])
+    assert read_records(path) == [Record("q", ("p",), ())]
+
+
+def test_blank_lines_are_not_records(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "train.jsonl", [record("q", ["p"]), "", "   "])
+    assert len(read_records(path)) == 1
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ('{"query": "q", "pos": ["p"]', "malformed JSON"),
+        ('["q", "p"]', "expected a JSON object, got list"),
+        ('{"pos": ["p"]}', 'missing field "query"'),
+        ('{"query": "q"}', 'missing field "pos"'),
+        ('{"query": 3, "pos": ["p"]}', '"query" must be a str, got int'),
+        ('{"query": "q", "pos": "p"}', '"pos" must be a list, got str'),
+        ('{"query": "q", "pos": ["p", 2]}', '"pos" must be a list of strings'),
+        ('{"query": "q", "pos": []}', '"pos" must hold at least one passage'),
+        ('{"query": "q", "pos": ["p"], "neg": [null]}', '"neg" must be a list of strings'),
+    ],
+)
+def test_a_bad_line_names_file_line_and_reason(tmp_path: Path, line: str, reason: str) -> None:
+    path = write_jsonl(tmp_path / "gold.jsonl", [record("fine", ["ok"]), line])
+    with pytest.raises(DataError) as caught:
+        read_records(path)
+    assert str(caught.value).startswith(f"{path}:2: ")
+    assert reason in str(caught.value)
+    assert caught.value.line == 2
+
+
+def test_non_utf8_bytes_are_reported_with_their_line(tmp_path: Path) -> None:
+    path = tmp_path / "dev.jsonl"
+    path.write_bytes(b'{"query": "q", "pos": ["p"]}\n{"query": "caf\xe9", "pos": ["p"]}\n')
+    with pytest.raises(DataError, match=r"dev\.jsonl:2: not valid UTF-8"):
+        read_records(path)
+
+
+def test_an_empty_split_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "gold.jsonl"
+    path.write_text("\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"gold\.jsonl: the split is empty"):
+        read_records(path)
+
+
+def test_missing_split_and_missing_folder(data_dir: Path) -> None:
+    (data_dir / "dev.jsonl").unlink()
+    with pytest.raises(DataError, match=r"dev\.jsonl: file not found"):
+        load_splits(data_dir)
+    with pytest.raises(LabError, match="data directory not found"):
+        load_splits(data_dir / "nowhere")
+
+
+def test_corpus_is_optional_and_titles_lead_the_text(data_dir: Path) -> None:
+    write_jsonl(
+        data_dir / "corpus.jsonl",
+        [{"_id": "d1", "title": "Pump", "text": "Prime it."}, {"_id": "d2", "text": "Descale."}],
+    )
+    expected = [Document("d1", "Pump Prime it."), Document("d2", "Descale.")]
+    assert load_splits(data_dir).corpus == expected
+    write_jsonl(data_dir / "corpus.jsonl", [{"title": "no id", "text": "x"}])
+    with pytest.raises(DataError, match=r'corpus\.jsonl:1: missing field "_id"'):
+        read_corpus(data_dir / "corpus.jsonl")
+
+
+def test_training_dataset_has_positional_columns_and_no_ids() -> None:
+    records = [Record("q1", ("p1", "p1b"), ("n1",)), Record("q2", ("p2",), ("n2", "n2b"))]
+    dataset = to_training_dataset(records)
+    assert dataset.column_names == ["anchor", "positive", "negative"]
+    assert dataset["anchor"] == ["q1", "q1", "q2"]
+    assert dataset["positive"] == ["p1", "p1b", "p2"]
+    assert dataset["negative"] == ["n1", "n1", "n2"]
+
+
+def test_training_dataset_drops_the_negative_column_when_some_records_lack_one() -> None:
+    dataset = to_training_dataset([Record("q1", ("p1",), ("n1",)), Record("q2", ("p2",))])
+    assert dataset.column_names == ["anchor", "positive"]
+    assert len(dataset) == 2
