@@ -23,10 +23,11 @@ test: install
 lint: install
 	$(BIN)/ruff check embed_lab hooks tests benchmarks
 
-# Bake a lab into ./demo and run its baseline offline on the packaged all-MiniLM-L6-v2.
+# Bake a lab into ./demo (kept as it is when it exists) and run its baseline offline on the
+# packaged all-MiniLM-L6-v2, replacing the demo's previous run.
 demo: install
 	$(BIN)/emb init demo --no-input --no-git
-	cd demo && ../$(BIN)/python experiments/exp_01_baseline.py
+	cd demo && ../$(BIN)/python experiments/exp_01_baseline.py --overwrite
 
 bench: install
 	$(BIN)/python benchmarks/bench_init.py

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import tempfile
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ class InitReport:
     lab_dir: Path
     merge: MergeReport
     git: str | None
+    dependencies: list[str]
 
     def lines(self) -> list[str]:
         merge = self.merge
@@ -35,7 +38,7 @@ class InitReport:
         if "pyproject.toml" in merge.skipped:
             lines.append(
                 "  your pyproject.toml was kept: add the lab's dependencies with "
-                "'uv add \"sentence-transformers[train]>=6,<7\" datasets plotly'"
+                f"uv add {shlex.join(self.dependencies)}"
             )
         if self.git:
             lines.append(self.git)
@@ -116,6 +119,7 @@ def init_lab(
     answers = _answers(template, overrides, no_input)
     with tempfile.TemporaryDirectory(prefix="embed-lab-") as scratch:
         rendered = _render(template, answers, Path(scratch))
+        pyproject = tomllib.loads((rendered / "pyproject.toml").read_text(encoding="utf-8"))
         try:
             merge = merge_tree(rendered, path)
         except OSError as error:
@@ -124,4 +128,4 @@ def init_lab(
     git_message = None
     if git and labkit.is_yes(answers.get("init_git", True)):
         git_message = labkit.init_git(path, merge.created + list(merge.appended))
-    return InitReport(path, merge, git_message)
+    return InitReport(path, merge, git_message, pyproject["project"]["dependencies"])

@@ -236,3 +236,26 @@ def test_the_lab_passes_ruff_and_compiles(lab: Path) -> None:
         cwd=lab, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+
+
+def test_a_lab_added_to_an_existing_project_works(tmp_path: Path, tiny_model: Path) -> None:
+    """`emb init .` in a uv-style project keeps its pyproject.toml; the lab still works."""
+    project = tmp_path / "shop-search"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "shop-search"\nversion = "0.1.0"\n')
+    emb = [sys.executable, "-c", "from embed_lab.cli import main; main()"]
+    init = subprocess.run([*emb, "init", ".", "--no-input", "--no-git"], cwd=project,
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert init.returncode == 0, init.stdout + init.stderr
+    assert "skipped pyproject.toml" in init.stdout
+
+    process = run_experiment(project, "--base-model", str(tiny_model), "--epochs", "1")
+    assert process.returncode == 0, process.stderr[-3000:]
+    assert (project / "results/exp_01_baseline/eval/metrics.json").is_file()
+
+    # the plain `pytest` command does not put the current folder on sys.path
+    pytest_command = Path(sys.executable).with_name("pytest")
+    tests = subprocess.run([str(pytest_command), "-q", "-p", "no:cacheprovider", "tests"],
+                           cwd=project, env=os.environ | OFFLINE, capture_output=True, text=True,
+                           timeout=300, check=False)  # fmt: skip
+    assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]

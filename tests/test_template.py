@@ -195,3 +195,20 @@ def _top_level_imports(module: ast.Module):
             yield from (alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
             yield node.module.split(".")[0]
+
+
+def test_sample_data_never_replaces_the_users_data(tmp_path):
+    from embed_lab.template import load_labkit
+
+    labkit = load_labkit(REPO_ROOT)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "train.jsonl").write_text("mine\n")
+    kept = labkit.write_sample_data(REPO_ROOT / "hooks" / "sample_data", tmp_path)
+    assert kept == ["train.jsonl"]
+    assert (tmp_path / "data" / "train.jsonl").read_text() == "mine\n"
+    assert (tmp_path / "data" / "gold.jsonl").read_bytes() == (
+        REPO_ROOT / "hooks" / "sample_data" / "gold.jsonl"
+    ).read_bytes()
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == [
+        "dev.jsonl", "gold.jsonl", "train.jsonl"
+    ]

@@ -1,13 +1,16 @@
-"""Shared helpers for the lab's tests (pyproject.toml puts the lab folder on sys.path)."""
+"""Shared helpers for the lab's tests."""
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
+# The lab folder, so tests import `inventory` (also in a lab added to an existing project).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never download anything
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
