@@ -56,7 +56,9 @@ def _check_target(path: Path) -> None:
         raise ScaffoldError(f"cannot write to {existing}: permission denied")
 
 
-def _answers(template: Path, overrides: dict[str, Any], no_input: bool) -> dict[str, Any]:
+def _answers(
+    template: Path, overrides: dict[str, Any], no_input: bool, git: bool
+) -> dict[str, Any]:
     """The template's variables, from defaults, the user's config, options and prompts."""
     from cookiecutter.config import get_user_config
     from cookiecutter.generate import generate_context
@@ -67,6 +69,8 @@ def _answers(template: Path, overrides: dict[str, Any], no_input: bool) -> dict[
         default_context=get_user_config()["default_context"],
         extra_context=overrides,
     )
+    if not git:  # --no-git has answered that question already
+        del context["cookiecutter"]["init_git"]
     return dict(prompt_for_config(context, no_input))
 
 
@@ -107,16 +111,16 @@ def init_lab(
     overrides: dict[str, Any] = {"lab_name": path.resolve().name if name is None else name}
     if base_model is not None:
         overrides["base_model"] = base_model
-    if not git:
-        overrides["init_git"] = False
+    answers = _answers(template, overrides, no_input, git)
+    # Checked here as the pre-generation hook would, to fail in one line before rendering.
     checks = {"lab_name": labkit.lab_name_error, "base_model": labkit.base_model_error}
     for key, check in checks.items():
-        problem = key in overrides and check(overrides[key])
+        problem = check(str(answers[key]))
         if problem:
-            hint = " (choose one with --name)" if key == "lab_name" and name is None else ""
+            from_folder = key == "lab_name" and name is None and no_input
+            hint = " (choose one with --name)" if from_folder else ""
             raise ScaffoldError(problem + hint)
 
-    answers = _answers(template, overrides, no_input)
     with tempfile.TemporaryDirectory(prefix="embed-lab-") as scratch:
         rendered = _render(template, answers, Path(scratch))
         pyproject = tomllib.loads((rendered / "pyproject.toml").read_text(encoding="utf-8"))
@@ -126,6 +130,6 @@ def init_lab(
             raise ScaffoldError(f"cannot write the lab into {path}: {error}") from None
 
     git_message = None
-    if git and labkit.is_yes(answers.get("init_git", True)):
+    if git and labkit.is_yes(answers["init_git"]):
         git_message = labkit.init_git(path, merge.created + list(merge.appended))
     return InitReport(path, merge, git_message, pyproject["project"]["dependencies"])

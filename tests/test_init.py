@@ -157,6 +157,15 @@ def test_bad_options_fail_in_one_line(tmp_path, args, message):
     assert not target.exists()
 
 
+def test_a_bad_name_typed_at_the_prompt_fails_before_writing(tmp_path):
+    result = emb("init", str(tmp_path / "lab"), "--no-git", input="bad/name\n\n")
+    assert result.exit_code == 1
+    error = result.output.splitlines()[-1]
+    assert "Error: the lab name 'bad/name' is not allowed" in error  # after the echoed prompt
+    assert "--name" not in error
+    assert not (tmp_path / "lab").exists()
+
+
 def test_folder_name_that_is_not_a_lab_name_asks_for_name(tmp_path):
     result = emb("init", str(tmp_path / "My Project"), "--no-input")
     assert result.exit_code == 1
