@@ -34,7 +34,9 @@ def rendered_files(source: Path) -> list[str]:
 
 
 def _missing_lines(existing: Path, wanted: Path) -> list[str]:
-    present = {line.strip() for line in existing.read_text(encoding="utf-8").splitlines()}
+    # The user's file may be in any encoding; only our (ASCII) lines need to match.
+    text = existing.read_bytes().decode("utf-8", errors="surrogateescape")
+    present = {line.strip() for line in text.splitlines()}
     return [
         line
         for line in wanted.read_text(encoding="utf-8").splitlines()
@@ -43,8 +45,8 @@ def _missing_lines(existing: Path, wanted: Path) -> list[str]:
 
 
 def _append_lines(target: Path, lines: list[str]) -> None:
-    text = target.read_text(encoding="utf-8")
-    separator = "" if not text or text.endswith("\n") else "\n"
+    text = target.read_bytes()
+    separator = "" if not text or text.endswith(b"\n") else "\n"
     with target.open("a", encoding="utf-8") as handle:
         handle.write(separator + "\n# added by embed-lab\n" + "\n".join(lines) + "\n")
 
