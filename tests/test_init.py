@@ -19,14 +19,6 @@ def emb(*args: str, input: str | None = None):
     return CliRunner().invoke(main, list(args), input=input)
 
 
-@pytest.fixture(autouse=True)
-def _git_identity(monkeypatch):
-    monkeypatch.setenv("GIT_AUTHOR_NAME", "Lab Tester")
-    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "lab@example.com")
-    monkeypatch.setenv("GIT_COMMITTER_NAME", "Lab Tester")
-    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "lab@example.com")
-
-
 def test_init_in_empty_folder_uses_folder_name(tmp_path, monkeypatch):
     lab = tmp_path / "retrieval-lab"
     lab.mkdir()
@@ -73,6 +65,14 @@ def test_init_into_existing_project_changes_nothing_of_the_users(tmp_path):
     assert gitignore.count("__pycache__/") == 1
     assert (project / "inventory/settings.py").is_file()
     assert (project / "data/dev.jsonl").is_file()
+
+
+def test_gitignore_in_another_encoding_is_appended_to_not_rewritten(tmp_path):
+    (tmp_path / ".gitignore").write_bytes(b"caf\xe9/\n")
+    result = emb("init", str(tmp_path), "--no-input", "--no-git", "--name", "lab")
+    assert result.exit_code == 0, result.output
+    content = (tmp_path / ".gitignore").read_bytes()
+    assert content.startswith(b"caf\xe9/\n") and b"\nresults/\n" in content
 
 
 def test_rerun_is_safe_and_keeps_user_edits(tmp_path):

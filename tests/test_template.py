@@ -139,11 +139,7 @@ def _git(path, *args):
     return subprocess.run(["git", *args], cwd=path, capture_output=True, text=True, check=False)
 
 
-def test_git_repository_with_first_commit(bake, monkeypatch):
-    monkeypatch.setenv("GIT_AUTHOR_NAME", "Lab Tester")
-    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "lab@example.com")
-    monkeypatch.setenv("GIT_COMMITTER_NAME", "Lab Tester")
-    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "lab@example.com")
+def test_git_repository_with_first_commit(bake):
     lab = bake(init_git=True)
     assert lab.exit_code == 0, lab.exception
     assert _git(lab.path, "rev-parse", "--abbrev-ref", "HEAD").stdout.strip() == "main"

@@ -131,7 +131,9 @@ def _record(obj: dict[str, Any], path: Path, line: int) -> Record:
     return Record(query=query, pos=pos, neg=neg)
 
 
-def _field(obj: dict[str, Any], key: str, kind: type, path: Path, line: int, default: Any = None):
+def _field(
+    obj: dict[str, Any], key: str, kind: type, path: Path, line: int, default: Any = None
+) -> Any:
     if key not in obj:
         if default is not None:
             return default

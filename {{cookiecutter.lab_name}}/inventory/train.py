@@ -12,7 +12,13 @@ from sentence_transformers.sentence_transformer import (
     SentenceTransformerTrainingArguments,
 )
 from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
-from transformers import PrinterCallback, TrainerCallback
+from transformers import (
+    PrinterCallback,
+    TrainerCallback,
+    TrainerControl,
+    TrainerState,
+    TrainingArguments,
+)
 
 from inventory.config import TrainConfig
 from inventory.datasets import Record, to_training_dataset
@@ -70,7 +76,14 @@ class ProgressLine(TrainerCallback):
 
     loss = float("nan")
 
-    def on_log(self, args, state, control, logs=None, **kwargs) -> None:
+    def on_log(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        logs: dict[str, float] | None = None,
+        **kwargs: object,
+    ) -> None:
         logs = logs or {}
         self.loss = logs.get("loss", self.loss)
         ndcg = [value for key, value in logs.items() if key.endswith("_ndcg@10")]
