@@ -19,8 +19,12 @@ import orjson
 from embed_lab.template import load_contract
 
 contract = load_contract()
-UTF8_BOM: bytes = contract.UTF8_BOM
 BLOCK_BYTES = 4 << 20
+BLANK = object()
+"""What `decode` returns for a blank line."""
+# The limits are the contract's; a bracket count at or under MAX_DEPTH bounds the depth.
+FAST_MAX_BYTES: int = contract.MAX_LINE_BYTES
+MAX_DEPTH: int = contract.MAX_DEPTH
 
 Row = tuple[int, str, list[str], list[str]]
 """(line number, query, positives, negatives) of a split row that fits the contract."""
@@ -109,18 +113,14 @@ def parse_lines(
     return block
 
 
-BLANK = object()
-# The limits are the contract's; a bracket count at or under MAX_DEPTH bounds the depth.
-FAST_MAX_BYTES: int = contract.MAX_LINE_BYTES
-MAX_DEPTH: int = contract.MAX_DEPTH
-
-
 def decode(raw: bytes) -> Any:
     """The contract's verdict on one line: its JSON value, BLANK, or contract.ContractError.
 
     orjson accepts a subset of what contract.decode_line accepts (it refuses NaN, lone
-    surrogates, invalid UTF-8, ...) and gives the same values, so it may parse a line within
-    the limits; whatever it refuses goes to the contract, which decides and says why.
+    surrogates, invalid UTF-8, ...) and gives the same values (numbers aside: it reads an
+    integer beyond 64 bits as a float, which the schema refuses or ignores alike), so it may
+    parse a line within the limits; whatever it refuses goes to the contract, which decides
+    and says why. tests/test_contract.py checks this on random edits of valid lines.
     """
     if len(raw) <= FAST_MAX_BYTES and raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
         try:
