@@ -114,6 +114,7 @@ CASES = [
     train("escaped-backslash-before-u", r'{"query": "path \\ud800", "pos": ["p odd"]}', "pass"),
     train("nested-at-the-limit", nested(MAX_DEPTH - 1), "pass"),  # the object is one level
     train("nested-one-past-the-limit", nested(MAX_DEPTH), "fail"),
+    train("unterminated-string-after-brackets", "[" * 100 + '"' + '\\"' * 200_000, "fail"),
     train("brackets-inside-strings", '{"query": "' + "[" * 500 + '", "pos": ["p odd"]}', "pass"),
     train(
         "line-over-the-size-limit",

@@ -32,8 +32,9 @@ MAX_LINE_BYTES = 16 << 20
 MAX_DEPTH = 64
 BLANK_BYTES = b" \t\r\n"  # JSON whitespace
 
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKET = re.compile(r"[\[\]{}]")
+# A string (to its closing quote, or to the end of an unterminated one) or a bracket; matched
+# left to right without overlap, so a scan is linear in the length of the line.
+_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.DOTALL)
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _NO_TEXTS: list[str] = []
 
@@ -87,11 +88,11 @@ def _refuse_constant(name: str) -> None:
 def nesting_depth(text: str) -> int:
     """How deeply arrays and objects nest in a JSON text (strings are skipped)."""
     depth = deepest = 0
-    for char in _BRACKET.findall(_STRING.sub("", text)):
-        if char in "[{":
+    for token in _STRING_OR_BRACKET.findall(text):
+        if token in ("[", "{"):
             depth += 1
             deepest = max(deepest, depth)
-        elif char in "]}":
+        elif token in ("]", "}"):
             depth -= 1
     return deepest
 
