@@ -21,12 +21,11 @@ from embed_lab.check.findings import (
 )
 from embed_lab.check.kinds import fails
 from embed_lab.check.progress import byte_progress, wants_progress
+from embed_lab.check.reader import contract
 from embed_lab.check.scan import ScanSettings, SplitScan, scan_split
 
 if TYPE_CHECKING:
     from embed_lab.check.neardup import ProgressFor
-
-from embed_lab.check.reader import contract
 
 SPLITS: tuple[str, ...] = contract.SPLITS
 CORPUS_FILE: str = contract.CORPUS_FILE
