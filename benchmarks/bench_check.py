@@ -1,12 +1,13 @@
 """Benchmark `emb check` on generated splits with planted defects of known counts.
 
-    python benchmarks/bench_check.py                     # 1,000,000 train + 50,000 dev/gold
-    python benchmarks/bench_check.py --train-rows 20000 --eval-rows 2000   # smoke run
+    python benchmarks/bench_check.py     # 1,000,000 train + 50,000 dev/gold, 1,000,000 documents
+    python benchmarks/bench_check.py --train-rows 20000 --eval-rows 2000 --corpus-docs 20000
 
-Writes the splits into a temporary directory (seeded, so every run is the same), runs
-`emb check --json` as a subprocess (wall time, peak RSS via os.wait4), asserts it reports
-exactly the planted counts, then times a straightforward pandas implementation of the same
-exact checks the same way and prints the ratio.
+Writes the splits and corpus.jsonl into a temporary directory (seeded, so every run is the
+same; --keep DIR writes them there once and reuses them), runs `emb check --json` as a
+subprocess (wall time, peak RSS via os.wait4) on the splits alone, then with the corpus, asserts
+it reports exactly the planted counts, then times a straightforward pandas implementation of
+the same exact checks on the splits the same way and prints the ratio.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ PLANTED_FRACTION = {
     "query_leaks": 0.004,  # of an eval split's rows: a query from an earlier split
     "pair_leaks": 0.001,  # of an eval split's rows: a (query, positive) from an earlier split
     "shared_documents": 0.002,  # of an eval split's rows: a negative from an earlier split
+    "corpus_duplicate_ids": 0.0002,  # a new document under an earlier document's _id
+    "corpus_duplicate_texts": 0.0005,  # an earlier document's title and text (a variant), new _id
+    "corpus_empty_documents": 0.0001,  # blank title and text
 }
 NEAR_MISSES = 200  # rows whose query differs from an earlier one by an accent: never a match
 
@@ -55,6 +59,9 @@ class Planted:
     query_leaks: dict[tuple[str, str], int] | None = None
     pair_leaks: dict[tuple[str, str], int] | None = None
     shared_documents: dict[tuple[str, str], int] | None = None
+    corpus_duplicate_ids: int = 0
+    corpus_duplicate_texts: int = 0
+    corpus_empty_documents: int = 0
 
 
 class TextMaker:
@@ -94,9 +101,14 @@ class CleanRows:
 
 
 def generate(
-    directory: Path, train_rows: int, eval_rows: int, doc_words: int, seed: int = 13
+    directory: Path,
+    train_rows: int,
+    eval_rows: int,
+    doc_words: int,
+    corpus_docs: int = 0,
+    seed: int = 13,
 ) -> Planted:
-    """Write train/dev/gold.jsonl into directory; return the planted counts."""
+    """Write train/dev/gold.jsonl (and corpus.jsonl) into directory; return the planted counts."""
     rng = random.Random(seed)
     maker = TextMaker(seed)
     sizes = {"train": train_rows, "dev": eval_rows, "gold": eval_rows}
@@ -154,7 +166,35 @@ def generate(
         rows_of[split] = rows
         with (directory / f"{split}.jsonl").open("wb") as file:
             file.writelines(orjson.dumps(row) + b"\n" for row in rows)
+    if corpus_docs:
+        write_corpus(directory / "corpus.jsonl", corpus_docs, doc_words, maker, rng, planted)
     return planted
+
+
+def write_corpus(
+    path: Path, size: int, doc_words: int, maker: TextMaker, rng: random.Random, planted: Planted
+) -> None:
+    """BEIR corpus lines with planted repeated ids, repeated texts and empty documents."""
+    titles, texts = maker.texts(size, 3), maker.texts(size, doc_words)
+    docs = [
+        {"_id": f"doc-{i}", "title": title, "text": text}
+        for i, (title, text) in enumerate(zip(titles, texts, strict=True))
+    ]
+    clean = CleanRows(size, rng)
+    planted.corpus_duplicate_ids = round(size * PLANTED_FRACTION["corpus_duplicate_ids"])
+    for _ in range(planted.corpus_duplicate_ids):
+        source, target = docs[clean.take()], docs[clean.take()]
+        target["_id"] = source["_id"]
+    planted.corpus_duplicate_texts = round(size * PLANTED_FRACTION["corpus_duplicate_texts"])
+    for _ in range(planted.corpus_duplicate_texts):
+        source, target = docs[clean.take()], docs[clean.take()]
+        target["title"], target["text"] = source["title"], variant(source["text"], rng)
+    planted.corpus_empty_documents = round(size * PLANTED_FRACTION["corpus_empty_documents"])
+    for _ in range(planted.corpus_empty_documents):
+        target = docs[clean.take()]
+        target["title"], target["text"] = "", " "
+    with path.open("wb") as file:
+        file.writelines(orjson.dumps(doc) + b"\n" for doc in docs)
 
 
 def pandas_check(directory: Path) -> dict[str, int]:
@@ -194,6 +234,9 @@ def expected_counts(planted: Planted) -> dict[str, int]:
         "duplicate-query train": planted.duplicate_queries + planted.duplicate_pairs,
         "duplicate-pair train": planted.duplicate_pairs,
         "false-negative train": planted.false_negatives,
+        "duplicate-id corpus": planted.corpus_duplicate_ids,
+        "duplicate-document corpus": planted.corpus_duplicate_texts,
+        "empty-document corpus": planted.corpus_empty_documents,
     }
     for kind, per_pair in (
         ("query-leak", planted.query_leaks),
@@ -209,13 +252,14 @@ def expected_counts(planted: Planted) -> dict[str, int]:
 @dataclass
 class Measured:
     wall_s: float
+    cpu_s: float  # user + system, its reaped worker processes included: steadier under load
     peak_mib: float
     exit_code: int
     stdout: bytes
 
 
 def measure(command: list[str]) -> Measured:
-    """Run command; wall time and the peak RSS of that very process (os.wait4)."""
+    """Run command; wall and CPU time, and the peak RSS of that very process (os.wait4)."""
     with tempfile.TemporaryFile() as stdout:
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=stdout)
@@ -226,7 +270,7 @@ def measure(command: list[str]) -> Measured:
         output = stdout.read()
     # ru_maxrss is KiB on Linux, bytes on macOS.
     peak = usage.ru_maxrss / (1 << 20 if sys.platform == "darwin" else 1 << 10)
-    return Measured(wall, peak, process.returncode, output)
+    return Measured(wall, usage.ru_utime + usage.ru_stime, peak, process.returncode, output)
 
 
 def checker_counts(report: dict) -> dict[str, int]:
@@ -236,11 +280,86 @@ def checker_counts(report: dict) -> dict[str, int]:
     }
 
 
+def emb_check(directory: Path, label: str) -> tuple[Measured, dict[str, int]]:
+    cli = "from embed_lab.cli import main; main()"
+    checked = measure([sys.executable, "-c", cli, "check", str(directory), "--json"])
+    found = checker_counts(json.loads(checked.stdout))
+    print(
+        f"emb check {label}: {checked.wall_s:.2f} s wall, {checked.cpu_s:.2f} s CPU, "
+        f"{checked.peak_mib:,.0f} MiB peak RSS, exit {checked.exit_code}"
+    )
+    return checked, found
+
+
+def prepare(directory: Path, args: argparse.Namespace) -> dict[str, int]:
+    """Generate the data into directory (unless an earlier --keep run did); the planted counts."""
+    expected_file = directory / "expected.json"
+    if expected_file.is_file():
+        print(f"reusing the data in {directory}")
+        return json.loads(expected_file.read_text())
+    started = time.perf_counter()
+    # Generated in a child process: on Linux a child's peak RSS starts from its parent's
+    # (exec keeps the high-water mark), so this process must stay small.
+    generator = subprocess.run(
+        [sys.executable, __file__, "--generate-only", str(directory)]
+        + ["--train-rows", str(args.train_rows), "--eval-rows", str(args.eval_rows)]
+        + ["--doc-words", str(args.doc_words), "--corpus-docs", str(args.corpus_docs)],
+        check=True,
+        capture_output=True,
+    )
+    expected_file.write_bytes(generator.stdout)
+    print(
+        f"generated train={args.train_rows:,} dev=gold={args.eval_rows:,} rows, "
+        f"corpus={args.corpus_docs:,} documents in {time.perf_counter() - started:.1f} s"
+    )
+    return json.loads(generator.stdout)
+
+
+def run(directory: Path, args: argparse.Namespace) -> None:
+    expected = prepare(directory, args)
+    corpus = directory / "corpus.jsonl"
+    mib = {path.name: path.stat().st_size / (1 << 20) for path in directory.glob("*.jsonl")}
+    print("sizes: " + ", ".join(f"{name} {size:,.0f} MiB" for name, size in sorted(mib.items())))
+
+    aside = corpus.with_name("corpus.jsonl.aside")
+    if corpus.exists():
+        corpus.rename(aside)
+    try:
+        checked, found = emb_check(directory, "(splits)")
+    finally:
+        if aside.exists():
+            aside.rename(corpus)
+    split_expected = {key: value for key, value in expected.items() if "corpus" not in key}
+    assert found == split_expected, f"emb check found {found}, planted {split_expected}"
+    assert checked.exit_code == 1
+    print(f"  found exactly the planted counts: {found}")
+    if corpus.exists():
+        with_corpus, found = emb_check(directory, "(splits + corpus)")
+        assert found == expected, f"emb check found {found}, planted {expected}"
+        corpus_found = {key: value for key, value in found.items() if "corpus" in key}
+        print(f"  found exactly the planted counts, and in the corpus: {corpus_found}")
+
+    if not args.no_pandas:
+        baseline = measure([sys.executable, __file__, "--pandas-only", str(directory)])
+        pandas_found = json.loads(baseline.stdout)
+        print(
+            f"pandas (splits): {baseline.wall_s:.2f} s wall, {baseline.cpu_s:.2f} s CPU, "
+            f"{baseline.peak_mib:,.0f} MiB peak RSS"
+        )
+        assert pandas_found == split_expected, f"pandas found {pandas_found}"
+        print(
+            f"  ratio pandas/emb check: {baseline.wall_s / checked.wall_s:.1f}x time, "
+            f"{baseline.peak_mib / checked.peak_mib:.1f}x memory"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train-rows", type=int, default=1_000_000)
     parser.add_argument("--eval-rows", type=int, default=50_000)
-    parser.add_argument("--doc-words", type=int, default=30, help="words per positive/negative")
+    parser.add_argument("--corpus-docs", type=int, default=1_000_000, help="0: no corpus.jsonl")
+    parser.add_argument("--doc-words", type=int, default=30, help="words per text")
+    parser.add_argument("--keep", type=Path, help="generate into DIR once, reuse it later")
     parser.add_argument("--no-pandas", action="store_true", help="skip the pandas baseline")
     parser.add_argument("--pandas-only", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--generate-only", type=Path, help=argparse.SUPPRESS)
@@ -249,49 +368,17 @@ def main() -> None:
         print(json.dumps(pandas_check(args.pandas_only)))
         return
     if args.generate_only:
-        planted = generate(args.generate_only, args.train_rows, args.eval_rows, args.doc_words)
+        planted = generate(
+            args.generate_only, args.train_rows, args.eval_rows, args.doc_words, args.corpus_docs
+        )
         print(json.dumps(expected_counts(planted)))
         return
-
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        run(args.keep, args)
+        return
     with tempfile.TemporaryDirectory(prefix="bench-check-") as tmp:
-        directory = Path(tmp)
-        started = time.perf_counter()
-        # Generated in a child process: on Linux a child's peak RSS starts from its parent's
-        # (exec keeps the high-water mark), so this process must stay small.
-        generator = subprocess.run(
-            [sys.executable, __file__, "--generate-only", str(directory)]
-            + ["--train-rows", str(args.train_rows), "--eval-rows", str(args.eval_rows)]
-            + ["--doc-words", str(args.doc_words)],
-            check=True,
-            capture_output=True,
-        )
-        expected = json.loads(generator.stdout)
-        size_mib = sum(f.stat().st_size for f in directory.iterdir()) / (1 << 20)
-        print(
-            f"generated train={args.train_rows:,} dev=gold={args.eval_rows:,} rows "
-            f"({size_mib:,.0f} MiB) in {time.perf_counter() - started:.1f} s"
-        )
-
-        cli = "from embed_lab.cli import main; main()"
-        checked = measure([sys.executable, "-c", cli, "check", str(directory), "--json"])
-        found = checker_counts(json.loads(checked.stdout))
-        print(
-            f"emb check: {checked.wall_s:.2f} s wall, {checked.peak_mib:,.0f} MiB peak RSS, "
-            f"exit {checked.exit_code}"
-        )
-        assert found == expected, f"emb check found {found}, planted {expected}"
-        assert checked.exit_code == 1
-        print(f"  found exactly the planted counts: {found}")
-
-        if not args.no_pandas:
-            baseline = measure([sys.executable, __file__, "--pandas-only", str(directory)])
-            pandas_found = json.loads(baseline.stdout)
-            print(f"pandas:    {baseline.wall_s:.2f} s wall, {baseline.peak_mib:,.0f} MiB peak RSS")
-            assert pandas_found == expected, f"pandas found {pandas_found}, planted {expected}"
-            print(
-                f"  ratio pandas/emb check: {baseline.wall_s / checked.wall_s:.1f}x time, "
-                f"{baseline.peak_mib / checked.peak_mib:.1f}x memory"
-            )
+        run(Path(tmp), args)
 
 
 if __name__ == "__main__":

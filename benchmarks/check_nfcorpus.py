@@ -2,9 +2,10 @@
 
     python benchmarks/check_nfcorpus.py [--nfcorpus ../shared/data/nfcorpus] [--near-dup]
 
-train/dev/gold come from qrels train/dev/test: one line per query, `pos` holds the texts
-("title. text") of its documents with score > 0, `neg` is left out. Nothing is copied into
-the repository.
+train/dev/gold come from qrels train/dev/test: one line per query, `pos` holds the texts of its
+documents with score > 0 (the contract's `document_text(title, text)`, exactly the text the lab
+gives that document in corpus.jsonl), `neg` is left out. corpus.jsonl is NFCorpus's own, copied
+as it is. Nothing is written into the repository.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,6 +22,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import orjson
+
+from embed_lab.template import load_contract
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_NFCORPUS = REPO.parent / "shared" / "data" / "nfcorpus"
@@ -32,11 +36,13 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def convert(nfcorpus: Path, out: Path) -> dict[str, int]:
-    """Write out/{train,dev,gold}.jsonl; return the rows per split."""
+    """Write out/{train,dev,gold}.jsonl and out/corpus.jsonl; return the rows per split."""
+    document_text = load_contract().document_text
     documents = {
-        doc["_id"]: f"{doc['title']}. {doc['text']}" if doc.get("title") else doc["text"]
+        doc["_id"]: document_text(doc.get("title"), doc["text"])
         for doc in read_jsonl(nfcorpus / "corpus.jsonl")
     }
+    shutil.copyfile(nfcorpus / "corpus.jsonl", out / "corpus.jsonl")
     queries = {query["_id"]: query["text"] for query in read_jsonl(nfcorpus / "queries.jsonl")}
     rows: dict[str, int] = {}
     for split, qrels_name in SPLITS.items():

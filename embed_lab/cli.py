@@ -85,18 +85,21 @@ def check(
     min_chars: int,
     max_examples: int,
 ) -> None:
-    """Validate DATA_DIR's train.jsonl, dev.jsonl and gold.jsonl (default: ./data).
+    """Validate DATA_DIR's train.jsonl, dev.jsonl, gold.jsonl and corpus.jsonl (default: ./data).
 
-    Checks the schema, duplicates within a split, query and (query, positive) leaks across
-    splits, positives that are also negatives, and prints statistics per split. Exit status:
+    Applies the lab's data contract to every line (the rules the lab loads data by; see the
+    lab README), then checks duplicates within a split, query and (query, positive) leaks
+    across splits, positives that are also negatives, repeated ids and texts in the optional
+    corpus.jsonl, and prints statistics per split. Exit status:
     0 clean, 1 a finding fails (errors; warnings too with --strict; not the --allow'ed kinds),
     2 the check could not run (missing directory, bad option, missing optional package).
 
     \b
     Finding kinds (for --allow):
       errors:   missing-split, empty-split, schema, duplicate-query, duplicate-pair,
-                query-leak, pair-leak, false-negative
-      warnings: blank-line, short-text, shared-document, near-duplicate
+                query-leak, pair-leak, false-negative, duplicate-id
+      warnings: blank-line, short-text, shared-document, near-duplicate,
+                duplicate-document, empty-document
 
     A UTF-8 BOM and CRLF line endings are accepted; blank lines are skipped (a warning).
     """

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+LAB_TREE = "{{cookiecutter.lab_name}}"
 
 
 def template_dir() -> Path:
@@ -20,8 +22,23 @@ def template_dir() -> Path:
 
 def load_labkit(template: Path) -> ModuleType:
     """Import hooks/labkit.py, the standard-library helpers the hooks share with `emb`."""
-    source = template / "hooks" / "labkit.py"
-    spec = importlib.util.spec_from_file_location("_embed_lab_labkit", source)
+    return _load_module(template / "hooks" / "labkit.py", "_embed_lab_labkit")
+
+
+@functools.cache
+def load_contract() -> ModuleType:
+    """Import the lab's inventory/contract.py, the data contract `emb check` applies.
+
+    Registered in sys.modules, so its classes pickle and worker processes share one copy.
+    """
+    source = template_dir() / LAB_TREE / "inventory" / "contract.py"
+    module = _load_module(source, "_embed_lab_contract")
+    sys.modules[module.__name__] = module
+    return module
+
+
+def _load_module(source: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, source)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {source}")
     module = importlib.util.module_from_spec(spec)

@@ -225,13 +225,13 @@ def test_allow_turns_an_error_into_a_pass(tmp_path: Path) -> None:
     ("line", "reason"),
     [
         (b'{"query": "q", "pos": ["p"]', "invalid JSON"),
-        (b'{"query": 3, "pos": ["p"]}', "'query' must be a string, got int"),
+        (b'{"query": 3, "pos": ["p"]}', "'query' must be a string, got number"),
         (b'{"query": "  ", "pos": ["p"]}', "'query' is empty"),
         (b'{"pos": ["p"]}', "missing key 'query'"),
         (b'{"query": "q", "pos": "p"}', "'pos' must be an array of strings, got string"),
         (b'{"query": "q", "pos": []}', "'pos' is an empty array"),
         (b'{"query": "q", "pos": ["p", ""]}', "'pos'[1] is empty"),
-        (b'{"query": "q", "pos": ["p"], "neg": [1]}', "'neg'[0] must be a string, got int"),
+        (b'{"query": "q", "pos": ["p"], "neg": [1]}', "'neg'[0] must be a string, got number"),
         (b'["q", ["p"]]', "expected a JSON object, got array"),
         (b'{"query": "caf\xe9", "pos": ["p"]}', "not valid UTF-8: byte 0xe9 at column 15"),
     ],
@@ -303,9 +303,10 @@ def test_json_report_follows_the_documented_schema(tmp_path: Path) -> None:
     data = make_lab(tmp_path, dev=[row("WHO wrote hamlet", ["x y z"])])
     code, report = check(data, "--examples", "1")
     assert set(report) == {
-        "schema_version", "data_dir", "ok", "exit_code", "options", "splits", "findings",
-        "summary",
+        "schema_version", "data_dir", "ok", "exit_code", "options", "splits", "corpus",
+        "findings", "summary",
     }  # fmt: skip
+    assert report["corpus"] is None  # no corpus.jsonl
     assert (report["schema_version"], report["ok"], report["exit_code"]) == (1, False, code)
     assert set(report["options"]) == {
         "strict", "allow", "near_dup", "threshold", "tokenizer", "min_chars",
@@ -331,6 +332,82 @@ def test_json_report_follows_the_documented_schema(tmp_path: Path) -> None:
             assert set(example) == {"locations", "detail"}
             assert all(":" in location for location in example["locations"])
     assert report["summary"]["failing"] == sum(f["fails"] for f in report["findings"])
+
+
+# --- corpus.jsonl -----------------------------------------------------------------------
+
+
+def doc(doc_id: Any, text: str, title: str | None = None) -> Row:
+    return {"_id": doc_id, "text": text, **({"title": title} if title is not None else {})}
+
+
+def test_corpus_ids_texts_and_schema(tmp_path: Path) -> None:
+    corpus = [
+        doc("d1", "Milk foams best cold.", "Milk"),  # line 1
+        doc("d2", "milk   FOAMS best cold.", "MILK"),  # same text (normalised), other id
+        doc("d1", "Another text."),  # repeated id
+        doc("d3", " ", " "),  # no text
+        doc(4, "Integer id."),  # schema
+        "",  # blank
+        doc("d5", "Fine."),
+    ]
+    data = make_lab(tmp_path, corpus=corpus)
+    code, report = check(data)
+    assert code == 1
+    ids = only(report, "duplicate-id")
+    assert (ids["count"], ids["splits"], ids["fails"]) == (1, ["corpus"], True)
+    assert ids["examples"][0]["locations"] == ["corpus.jsonl:3", "corpus.jsonl:1"]
+    assert ids["examples"][0]["detail"] == "_id 'd1': 'Another text.'"
+    same = only(report, "duplicate-document")
+    assert (same["count"], same["severity"]) == (1, "warning")
+    assert same["examples"][0]["locations"] == ["corpus.jsonl:2", "corpus.jsonl:1"]
+    assert "MILK milk FOAMS" in same["examples"][0]["detail"]
+    assert only(report, "empty-document")["examples"][0]["locations"] == ["corpus.jsonl:4"]
+    schema = only(report, "schema")
+    assert schema["splits"] == ["corpus"]
+    assert schema["examples"][0]["locations"] == ["corpus.jsonl:5"]
+    assert schema["examples"][0]["detail"] == "'_id' must be a string, got number"
+    assert only(report, "blank-line")["splits"] == ["corpus"]
+    assert report["corpus"] == {
+        "file": "corpus.jsonl", "lines": 7, "documents": 5, "invalid_rows": 1, "blank_lines": 1,
+        "distinct_ids": 4, "distinct_texts": 3, "empty_documents": 1,
+        "chars": {"min": 1, "median": 13, "p95": 28, "max": 28, "mean": 14.6},
+    }  # fmt: skip
+    human = CliRunner().invoke(main, ["check", str(data)], terminal_width=200).output
+    assert "corpus.jsonl: 5 documents, 4 distinct ids" in human
+    assert "corpus.jsonl:3 (also corpus.jsonl:1): _id 'd1'" in human
+
+
+def test_a_clean_corpus_passes_and_repeated_texts_warn(tmp_path: Path) -> None:
+    corpus = [doc("d1", "Pump primes.", "Pump"), doc("d2", "Descale monthly.")]
+    code, report = check(make_lab(tmp_path / "a", corpus=corpus))
+    assert (code, report["findings"], report["corpus"]["documents"]) == (0, [], 2)
+    repeated = [*corpus, doc("d3", "Descale monthly.", "")]
+    code, report = check(make_lab(tmp_path / "c", corpus=repeated))
+    assert code == 0
+    assert only(report, "duplicate-document")["count"] == 1
+    assert check(make_lab(tmp_path / "d", corpus=repeated), "--strict")[0] == 1
+    assert check(make_lab(tmp_path / "e", corpus=[]))[0] == 0  # an empty corpus is no corpus
+
+
+def test_large_corpus_is_scanned_in_parallel_parts_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from embed_lab.check.corpus import scan_corpus
+
+    lines: list[Row | str | bytes] = [doc(f"d{i % 1700}", f"text {i % 1900}") for i in range(3000)]
+    lines[1200] = "not json"
+    path = tmp_path / "corpus.jsonl"
+    write_lines(path, lines)
+    single = scan_corpus(path, workers=1)
+    monkeypatch.setattr(scan_module, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(scan_module, "PART_BYTES", 8 << 10)
+    parallel = scan_corpus(path, workers=2)
+    assert parallel.as_dict() == single.as_dict()
+    assert parallel.problems == single.problems
+    for mine, theirs in ((single.ids, parallel.ids), (single.texts, parallel.texts)):
+        assert (mine.repeats, mine.examples) == (theirs.repeats, theirs.examples)
+    assert single.ids.repeats == 2999 - 1700
 
 
 # --- short texts, near-duplicates, tokens ------------------------------------------------

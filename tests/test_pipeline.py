@@ -144,7 +144,7 @@ def corrupt_train_line(data: Path) -> str:
     lines = (data / "train.jsonl").read_text(encoding="utf-8").splitlines()
     lines[6] = lines[6][:-1]  # line 7 loses its closing brace
     (data / "train.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return f"{data / 'train.jsonl'}:7: malformed JSON"
+    return f"{data / 'train.jsonl'}:7: invalid JSON"
 
 
 def empty_gold(data: Path) -> str:
@@ -157,7 +157,7 @@ def wrong_type_in_dev(data: Path) -> str:
     record = json.loads(lines[2])
     lines[2] = json.dumps(record | {"pos": record["pos"][0]})
     (data / "dev.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return f'{data / "dev.jsonl"}:3: "pos" must be a list, got str'
+    return f"{data / 'dev.jsonl'}:3: 'pos' must be an array of strings, got string"
 
 
 @pytest.mark.parametrize("corrupt", [corrupt_train_line, empty_gold, wrong_type_in_dev])

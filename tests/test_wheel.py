@@ -36,6 +36,7 @@ def test_wheel_holds_the_template_and_no_bytecode(wheel):
     assert "embed_lab/template/hooks/labkit.py" in names
     assert "embed_lab/template/hooks/sample_data/gold.jsonl" in names
     assert "embed_lab/template/{{cookiecutter.lab_name}}/inventory/settings.py" in names
+    assert "embed_lab/template/{{cookiecutter.lab_name}}/inventory/contract.py" in names
     assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
 
 
@@ -58,5 +59,9 @@ def test_installed_wheel_inits_a_lab_without_a_checkout(wheel, tmp_path):
     lab = elsewhere / "wheel-lab"
     assert (lab / "data" / "train.jsonl").stat().st_size > 0
     assert 'LAB_NAME = "wheel-lab"' in (lab / "inventory" / "settings.py").read_text()
+    # `emb check` applies the contract from the wheel's template to the new lab's data.
+    checked = _run([str(env_dir / "bin" / "emb"), "check", str(lab / "data"), "--json"],
+                   elsewhere, env=env)  # fmt: skip
+    assert '"ok": true' in checked.stdout
     where = _run([str(python), "-c", "import embed_lab; print(embed_lab.__file__)"], elsewhere)
     assert str(REPO_ROOT) not in where.stdout

@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-import orjson
-
 from embed_lab.check.findings import Example, Finding
 from embed_lab.check.normalize import normalize_text, pair_digest, text_digest
-from embed_lab.check.reader import read_lines
+from embed_lab.check.reader import contract, decode, read_lines
 
 EXCERPT_CHARS = 60
 
@@ -20,7 +18,10 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
 
 
 def describe_examples(findings: list[Finding], directory: Path) -> None:
-    """Fill in `detail` of examples that ask for a text (their first location's line)."""
+    """Fill in `detail` of examples that ask for a text (their first location's line).
+
+    Those lines fitted the contract when they were scanned.
+    """
     pending = [e for f in findings for e in f.examples if e.show != "none" and not e.detail]
     wanted: dict[str, set[int]] = defaultdict(set)
     for example in pending:
@@ -29,8 +30,13 @@ def describe_examples(findings: list[Finding], directory: Path) -> None:
     for example in pending:
         location = example.locations[0]
         raw = lines[location.file].get(location.line)
-        if raw is not None:
-            example.detail = _detail(example, orjson.loads(raw))
+        if raw is None:
+            continue
+        if example.show == "corpus":
+            doc_id, text = contract.corpus_row(decode(raw))
+            example.detail = f"_id {doc_id!r}: {excerpt(text)}"
+        else:
+            example.detail = _detail(example, decode(raw))
 
 
 def _detail(example: Example, row: dict) -> str:

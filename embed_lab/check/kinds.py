@@ -19,10 +19,13 @@ FINDING_KINDS: dict[str, tuple[str, str]] = {
     "query-leak": (ERROR, "queries found in two splits"),
     "pair-leak": (ERROR, "(query, positive) pairs found in two splits"),
     "false-negative": (ERROR, "a positive that is also a negative for the same query"),
+    "duplicate-id": (ERROR, "the same _id on several lines of corpus.jsonl"),
     "blank-line": (WARNING, "blank lines (skipped)"),
     "short-text": (WARNING, "empty or very short texts"),
     "shared-document": (WARNING, "documents present in two splits (normal for a shared corpus)"),
     "near-duplicate": (WARNING, "queries that are near-duplicates (--near-dup)"),
+    "duplicate-document": (WARNING, "the same text under several ids in corpus.jsonl"),
+    "empty-document": (WARNING, "corpus documents without text (the lab drops them)"),
 }
 
 

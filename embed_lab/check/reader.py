@@ -1,27 +1,35 @@
-"""Stream a JSONL split in blocks of lines and check each line against the lab schema.
+"""Stream a JSONL file in blocks of lines and judge each line by the lab's data contract.
 
-A line is `{"query": str, "pos": [str, ...], "neg": [str, ...]}`: query a non-empty string,
-pos a non-empty list of non-empty strings, neg (optional, null allowed) a list of strings.
-Other keys (`id`, ...) are ignored. A UTF-8 BOM at the start of the file and CRLF line endings
-are accepted. Blank (whitespace-only) lines are skipped and counted, never parsed as rows.
+The contract (what a split line and a corpus line are, BOM, blank lines, limits, which JSON is
+valid) is the lab template's inventory/contract.py, loaded as it ships with embed-lab, so the
+check passes exactly what the lab loads. orjson parses the lines the contract would accept anyway
+(it is stricter than the standard library); every line it refuses goes to the contract's decoder,
+which gives the verdict and the reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-UTF8_BOM = b"\xef\xbb\xbf"
+from embed_lab.template import load_contract
+
+contract = load_contract()
 BLOCK_BYTES = 4 << 20
+BLANK = object()
+"""What `decode` returns for a blank line."""
+# The limits are the contract's; a bracket count at or under MAX_DEPTH bounds the depth.
+FAST_MAX_BYTES: int = contract.MAX_LINE_BYTES
+MAX_DEPTH: int = contract.MAX_DEPTH
 
 Row = tuple[int, str, list[str], list[str]]
-"""(line number, query, positives, negatives) of a row that fits the schema."""
-
-_NO_NEGATIVES: list[str] = []
+"""(line number, query, positives, negatives) of a split row that fits the contract."""
+Document = tuple[int, str, str]
+"""(line number, id, document text) of a corpus line that fits the contract."""
 
 
 @dataclass(frozen=True)
@@ -34,7 +42,7 @@ class LineProblem:
 class RowBlock:
     """The rows of one block of lines, and what was wrong with the others."""
 
-    rows: list[Row] = field(default_factory=list)
+    rows: list[Any] = field(default_factory=list)  # Row, or Document for a corpus
     problems: list[LineProblem] = field(default_factory=list)
     blank_lines: list[int] = field(default_factory=list)
     lines: int = 0
@@ -42,12 +50,17 @@ class RowBlock:
 
 
 def read_blocks(
-    path: Path, start: int = 0, end: int | None = None, block_bytes: int = BLOCK_BYTES
+    path: Path,
+    start: int = 0,
+    end: int | None = None,
+    block_bytes: int = BLOCK_BYTES,
+    parse_row: Callable[[Any], tuple] = contract.split_row,
 ) -> Iterator[RowBlock]:
     """Yield the rows of bytes [start, end) block by block; memory is bounded by the block size.
 
     start and end must be line starts (see line_aligned_ranges); line numbers count from 1 at
-    start. `bytes_read` of each block is the offset reached in the file.
+    start. `bytes_read` of each block is the offset reached in the file. A row is the line
+    number followed by what `parse_row` (contract.split_row or contract.corpus_row) returns.
     """
     with path.open("rb") as file:
         file.seek(start)
@@ -61,9 +74,9 @@ def read_blocks(
             file.seek(position)
             if not lines:
                 break
-            if start == 0 and next_line == 1 and lines[0].startswith(UTF8_BOM):
-                lines[0] = lines[0][len(UTF8_BOM) :]
-            block = parse_lines(lines, next_line)
+            if start == 0 and next_line == 1:
+                lines[0] = contract.strip_bom(lines[0])
+            block = parse_lines(lines, next_line, parse_row)
             block.bytes_read = position
             remaining = stop - position
             next_line += len(lines)
@@ -82,97 +95,41 @@ def line_aligned_ranges(path: Path, parts: int) -> list[tuple[int, int]]:
     return list(zip(starts, [*starts[1:], size], strict=True))
 
 
-def parse_lines(lines: list[bytes], first_line: int) -> RowBlock:
+def parse_lines(
+    lines: list[bytes], first_line: int, parse_row: Callable[[Any], tuple] = contract.split_row
+) -> RowBlock:
     block = RowBlock(lines=len(lines))
     rows_append = block.rows.append
-    loads = orjson.loads
+    contract_error = contract.ContractError
     for line_number, raw in enumerate(lines, first_line):
         try:
-            record = loads(raw)
-        except orjson.JSONDecodeError as error:
-            if raw.isspace() or not raw:
+            value = decode(raw)
+            if value is BLANK:
                 block.blank_lines.append(line_number)
             else:
-                block.problems.append(LineProblem(line_number, _unparsable_reason(raw, error)))
-            continue
-        # The common case is checked inline; explain_schema_error says why when it fails.
-        if type(record) is dict:
-            query = record.get("query")
-            positives = record.get("pos")
-            negatives = record.get("neg")
-            if (
-                type(query) is str
-                and query
-                and not query.isspace()
-                and type(positives) is list
-                and _all_non_blank_strings(positives)
-                and (negatives is None or (type(negatives) is list and _all_strings(negatives)))
-            ):
-                rows_append((line_number, query, positives, negatives or _NO_NEGATIVES))
-                continue
-        block.problems.append(LineProblem(line_number, explain_schema_error(record)))
+                rows_append((line_number, *parse_row(value)))
+        except contract_error as error:
+            block.problems.append(LineProblem(line_number, str(error)))
     return block
 
 
-def _all_non_blank_strings(texts: list[Any]) -> bool:
-    for text in texts:
-        if type(text) is not str or not text or text.isspace():
-            return False
-    return bool(texts)
+def decode(raw: bytes) -> Any:
+    """The contract's verdict on one line: its JSON value, BLANK, or contract.ContractError.
 
-
-def _all_strings(texts: list[Any]) -> bool:
-    return all(type(text) is str for text in texts)
-
-
-def _unparsable_reason(raw: bytes, error: orjson.JSONDecodeError) -> str:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as decode_error:
-        return (
-            f"not valid UTF-8: byte 0x{raw[decode_error.start]:02x} "
-            f"at column {decode_error.start + 1}"
-        )
-    return f"invalid JSON: {error}"
-
-
-def _type_name(value: Any) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
-        type(value), type(value).__name__
-    )
-
-
-def explain_schema_error(record: Any) -> str:
-    """Why a parsed line does not fit the schema (only called for lines that do not)."""
-    if not isinstance(record, dict):
-        return f"expected a JSON object, got {_type_name(record)}"
-    if "query" not in record:
-        return "missing key 'query'"
-    query = record["query"]
-    if not isinstance(query, str):
-        return f"'query' must be a string, got {_type_name(query)}"
-    if not query.strip():
-        return "'query' is empty"
-    if "pos" not in record:
-        return "missing key 'pos'"
-    positives = record["pos"]
-    if not isinstance(positives, list):
-        return f"'pos' must be an array of strings, got {_type_name(positives)}"
-    if not positives:
-        return "'pos' is an empty array"
-    for index, text in enumerate(positives):
-        if not isinstance(text, str):
-            return f"'pos'[{index}] must be a string, got {_type_name(text)}"
-        if not text.strip():
-            return f"'pos'[{index}] is empty"
-    negatives = record.get("neg")
-    if negatives is not None:
-        if not isinstance(negatives, list):
-            return f"'neg' must be an array of strings, got {_type_name(negatives)}"
-        for index, text in enumerate(negatives):
-            if not isinstance(text, str):
-                return f"'neg'[{index}] must be a string, got {_type_name(text)}"
-    return "does not fit the schema"
+    orjson accepts a subset of what contract.decode_line accepts (it refuses NaN, lone
+    surrogates, invalid UTF-8, ...) and gives the same values (numbers aside: it reads an
+    integer beyond 64 bits as a float, which the schema refuses or ignores alike), so it may
+    parse a line within the limits; whatever it refuses goes to the contract, which decides
+    and says why. tests/test_contract.py checks this on random edits of valid lines.
+    """
+    if len(raw) <= FAST_MAX_BYTES and raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    if contract.is_blank_line(raw):
+        return BLANK
+    return contract.decode_line(raw)
 
 
 def read_lines(path: Path, wanted: set[int]) -> dict[int, bytes]:
@@ -184,7 +141,7 @@ def read_lines(path: Path, wanted: set[int]) -> dict[int, bytes]:
     with path.open("rb") as file:
         for line_number, raw in enumerate(file, 1):
             if line_number in wanted:
-                found[line_number] = raw[len(UTF8_BOM) :] if raw.startswith(UTF8_BOM) else raw
+                found[line_number] = contract.strip_bom(raw) if line_number == 1 else raw
             if line_number >= last:
                 break
     return found

@@ -18,11 +18,18 @@ JSON document (`emb check --json`), schema_version 1::
         "tokens": {"query": ..., "pos": ..., "neg": ...} | null,   # only with --tokenizer
         "empty_texts": int, "short_texts": int
       }],
+      "corpus": null | {              # data/corpus.jsonl, when present
+        "file": str, "lines": int,
+        "documents": int,              # lines that fit the contract
+        "invalid_rows": int, "blank_lines": int, "distinct_ids": int, "distinct_texts": int,
+        "empty_documents": int, "chars": Summary | null
+      },
       "findings": [{
         "kind": str,                   # one of embed_lab.check.kinds.FINDING_KINDS
         "severity": "error" | "warning",
         "fails": bool,                 # after --strict / --allow
-        "splits": [str],               # one split, or [earlier, later] for cross-split kinds
+        "splits": [str],               # one split, [earlier, later] for cross-split kinds,
+                                       # or ["corpus"]
         "count": int,
         "message": str,
         "examples": [{"locations": ["train.jsonl:12", ...], "detail": str}]
@@ -77,6 +84,7 @@ def to_json(result: CheckResult) -> dict[str, Any]:
             }
             for scan in result.scans
         ],
+        "corpus": result.corpus.as_dict() if result.corpus.present else None,
         "findings": [
             {
                 "kind": finding.kind,
@@ -141,6 +149,17 @@ def _splits_table(result: CheckResult) -> Table:
     return table
 
 
+def _corpus_line(result: CheckResult) -> Text:
+    corpus = result.corpus
+    return Text(
+        f"{corpus.file_name}: {corpus.documents:,} documents, {len(corpus.ids):,} distinct ids, "
+        f"{len(corpus.texts):,} distinct texts, text chars "
+        f"{_summary_cell(corpus.chars.summary())} (min/median/p95/max), "
+        f"{corpus.empty_documents:,} empty, {corpus.invalid_rows:,} invalid / "
+        f"{corpus.blank_lines:,} blank lines"
+    )
+
+
 def _status(finding: Finding) -> Text:
     if finding.fails:
         return Text("FAIL", style="bold red")
@@ -181,6 +200,8 @@ def _examples(result: CheckResult) -> Text:
 
 def render(result: CheckResult, console: Console) -> None:
     console.print(_splits_table(result))
+    if result.corpus.present:
+        console.print(_corpus_line(result))
     if result.findings:
         console.print(_findings_table(result))
         console.print(_examples(result), end="")

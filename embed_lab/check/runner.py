@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from embed_lab.check.corpus import CorpusScan, corpus_findings, scan_corpus
 from embed_lab.check.describe import describe_examples, excerpt
 from embed_lab.check.errors import CheckError
 from embed_lab.check.findings import (
@@ -18,12 +21,14 @@ from embed_lab.check.findings import (
 )
 from embed_lab.check.kinds import fails
 from embed_lab.check.progress import byte_progress, wants_progress
+from embed_lab.check.reader import contract
 from embed_lab.check.scan import ScanSettings, SplitScan, scan_split
 
 if TYPE_CHECKING:
     from embed_lab.check.neardup import ProgressFor
 
-SPLITS = ("train", "dev", "gold")
+SPLITS: tuple[str, ...] = contract.SPLITS
+CORPUS_FILE: str = contract.CORPUS_FILE
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class CheckResult:
     data_dir: Path
     options: CheckOptions
     scans: list[SplitScan]
+    corpus: CorpusScan
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -55,7 +61,10 @@ class CheckResult:
 
 
 def run_check(data_dir: Path, options: CheckOptions = CheckOptions()) -> CheckResult:
-    """Check DATA_DIR/{train,dev,gold}.jsonl. Raises CheckError when the check cannot run."""
+    """Check DATA_DIR/{train,dev,gold}.jsonl and, when present, DATA_DIR/corpus.jsonl.
+
+    Raises CheckError when the check cannot run.
+    """
     if not data_dir.is_dir():
         raise CheckError(f"{data_dir}: no such directory")
     if options.tokenizer is not None:
@@ -64,19 +73,25 @@ def run_check(data_dir: Path, options: CheckOptions = CheckOptions()) -> CheckRe
         load_tokenizer(options.tokenizer)  # fail early (exit 2) on a bad tokenizer
     settings = ScanSettings(options.min_chars, options.max_examples, options.tokenizer)
     paths = {split: data_dir / f"{split}.jsonl" for split in SPLITS}
-    sizes = {split: path.stat().st_size for split, path in paths.items() if path.is_file()}
+    corpus_path = data_dir / CORPUS_FILE
+    sizes = {
+        name: path.stat().st_size
+        for name, path in [*paths.items(), ("corpus", corpus_path)]
+        if path.is_file()
+    }
     show_progress = (
         wants_progress(sum(sizes.values())) if options.progress is None else options.progress
     )
     scans: list[SplitScan] = []
     with byte_progress("checking", sum(sizes.values()), show_progress) as for_file:
         for split, path in paths.items():
-            try:
+            with _readable(path):
                 scans.append(scan_split(split, path, settings, for_file(path.name)))
-            except OSError as error:
-                raise CheckError(f"{path}: {error.strerror or error}") from None
+        with _readable(corpus_path):
+            corpus = scan_corpus(corpus_path, options.max_examples, for_file(corpus_path.name))
     findings = [finding for scan in scans for finding in split_findings(scan)]
     findings += cross_split_findings(scans)
+    findings += corpus_findings(corpus)
     if options.near_dup:
         present = [(scan.name, scan.path) for scan in scans if scan.present]
         with byte_progress("near-duplicates", sum(sizes.values()), show_progress) as for_file:
@@ -84,7 +99,16 @@ def run_check(data_dir: Path, options: CheckOptions = CheckOptions()) -> CheckRe
     describe_examples(findings, data_dir)
     for finding in findings:
         finding.fails = fails(finding.kind, strict=options.strict, allowed=options.allow)
-    return CheckResult(data_dir, options, scans, findings)
+    return CheckResult(data_dir, options, scans, corpus, findings)
+
+
+@contextmanager
+def _readable(path: Path) -> Iterator[None]:
+    """An unreadable file stops the check (exit 2) with one line."""
+    try:
+        yield
+    except OSError as error:
+        raise CheckError(f"{path}: {error.strerror or error}") from None
 
 
 def near_duplicate_findings(

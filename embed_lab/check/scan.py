@@ -13,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 
 import numpy as np
 
@@ -76,9 +76,9 @@ class SplitScan:
         self.stats.merge(later.stats)
         for mine, theirs in zip(self.indexes(), later.indexes(), strict=True):
             mine.merge(theirs)
-        _keep_first(self.problems, later.problems, self.max_examples)
-        _keep_first(self.blank_lines, later.blank_lines, self.max_examples)
-        _keep_first(self.short_texts, later.short_texts, self.max_examples)
+        keep_first(self.problems, later.problems, self.max_examples)
+        keep_first(self.blank_lines, later.blank_lines, self.max_examples)
+        keep_first(self.short_texts, later.short_texts, self.max_examples)
 
 
 @dataclass
@@ -114,48 +114,54 @@ def scan_split(
     on_bytes: Callable[[int], None] | None = None,
     workers: int | None = None,
 ) -> SplitScan:
-    """Read the split once; `on_bytes(n)` reports progress as the file offset reached.
-
-    A large file is cut into line-aligned parts scanned by `workers` processes (default: one
-    per CPU) and merged in file order, so the result is the same as a single pass.
-    """
+    """Read the split once; `on_bytes(n)` reports progress as the file offset reached."""
     if not path.is_file():
         scan = _empty_scan(name, path, settings)
         scan.present = False
         return scan
-    workers = workers or available_cpus()
-    size = path.stat().st_size
-    if workers == 1 or size < PARALLEL_MIN_BYTES:
-        scan = _scan_range(name, path, 0, None, settings, on_bytes)
-    else:
-        parts = max(workers, math.ceil(size / PART_BYTES))
-        scan = _scan_parallel(
-            name, path, line_aligned_ranges(path, parts), settings, on_bytes, workers
-        )
+    scan = scan_in_parts(
+        path,
+        functools.partial(_scan_range, name, path, settings),
+        functools.partial(_empty_scan, name, path, settings),
+        on_bytes,
+        workers,
+    )
     scan.stats.distinct_queries = len(scan.queries)
     return scan
 
 
-def available_cpus() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+class PartScan(Protocol):
+    lines: int
+
+    def shift_lines(self, offset: int) -> None: ...
+
+    def merge(self, later: Self) -> None: ...
 
 
-def _scan_parallel(
-    name: str,
+Scan = TypeVar("Scan", bound=PartScan)
+
+
+def scan_in_parts(
     path: Path,
-    ranges: list[tuple[int, int]],
-    settings: ScanSettings,
-    on_bytes: Callable[[int], None] | None,
-    workers: int,
-) -> SplitScan:
-    scan = _empty_scan(name, path, settings)
+    scan_range: Callable[..., Scan],
+    empty: Callable[[], Scan],
+    on_bytes: Callable[[int], None] | None = None,
+    workers: int | None = None,
+) -> Scan:
+    """`scan_range(start, end[, on_bytes])` over the whole file, in parallel when it is large.
+
+    A large file is cut into line-aligned parts scanned by `workers` processes (default: one
+    per CPU) and merged in file order, so the result is the same as a single pass.
+    """
+    workers = workers or available_cpus()
+    size = path.stat().st_size
+    if workers == 1 or size < PARALLEL_MIN_BYTES:
+        return scan_range(0, None, on_bytes)
+    ranges = line_aligned_ranges(path, max(workers, math.ceil(size / PART_BYTES)))
+    scan = empty()
     pool = ProcessPoolExecutor(max_workers=min(workers, len(ranges)), mp_context=_clean_context())
     with pool:
-        parts = [
-            pool.submit(_scan_range, name, path, start, end, settings) for start, end in ranges
-        ]
+        parts = [pool.submit(scan_range, start, end) for start, end in ranges]
         for part, (_, end) in zip(parts, ranges, strict=True):
             later = part.result()
             later.shift_lines(scan.lines)
@@ -163,6 +169,12 @@ def _scan_parallel(
             if on_bytes is not None:
                 on_bytes(end)
     return scan
+
+
+def available_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _clean_context() -> multiprocessing.context.BaseContext:
@@ -185,9 +197,9 @@ def _empty_scan(name: str, path: Path, settings: ScanSettings) -> SplitScan:
 def _scan_range(
     name: str,
     path: Path,
+    settings: ScanSettings,
     start: int,
     end: int | None,
-    settings: ScanSettings,
     on_bytes: Callable[[int], None] | None = None,
 ) -> SplitScan:
     scan = _empty_scan(name, path, settings)
@@ -198,8 +210,8 @@ def _scan_range(
         scan.lines += block.lines
         scan.stats.invalid_rows += len(block.problems)
         scan.stats.blank_lines += len(block.blank_lines)
-        _keep_first(scan.problems, block.problems, settings.max_examples)
-        _keep_first(scan.blank_lines, block.blank_lines, settings.max_examples)
+        keep_first(scan.problems, block.problems, settings.max_examples)
+        keep_first(scan.blank_lines, block.blank_lines, settings.max_examples)
         _digest_rows(block.rows, buffers, scan, settings.min_chars)
         if tokenizer is not None:
             _count_tokens(block.rows, tokenizer, scan.stats)
@@ -219,7 +231,7 @@ def _load_tokenizer(path: Path) -> Tokenizer:
     return load_tokenizer(path)
 
 
-def _keep_first(kept: list, new: list, limit: int) -> None:
+def keep_first(kept: list, new: list, limit: int) -> None:
     if len(kept) < limit:
         kept.extend(new[: limit - len(kept)])
 

@@ -1,28 +1,38 @@
-"""The lab's data: one schema, loading with precise errors, conversion for the trainer.
+"""The lab's data: loading with precise errors, conversion for the trainer.
 
 Each split (data/train.jsonl, data/dev.jsonl, data/gold.jsonl) holds one JSON object per line in
-FlagEmbedding format: {"query": str, "pos": [str, ...], "neg": [str, ...]}. "neg" is optional and
-other keys (such as "id") are ignored. The optional data/corpus.jsonl holds BEIR corpus lines
-{"_id": str, "title": str, "text": str} that are added to the retrieval corpus as distractors.
+FlagEmbedding format: {"query": str, "pos": [str, ...], "neg": [str, ...]}. The optional
+data/corpus.jsonl holds BEIR corpus lines {"_id": str, "title": str, "text": str} that are added
+to the retrieval corpus as distractors. What a valid line is lives in inventory/contract.py,
+which `emb check` applies too.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from datasets import Dataset
 
+from inventory.contract import (
+    CORPUS_FILE,
+    SPLITS,
+    ContractError,
+    corpus_row,
+    decode_line,
+    is_blank_line,
+    split_row,
+    strip_bom,
+)
 from inventory.errors import LabError
 
-SPLITS = ("train", "dev", "gold")
-CORPUS_FILE = "corpus.jsonl"
+T = TypeVar("T")
 
 
 class DataError(LabError):
-    """A data file that does not follow the schema; the message names the file and the line."""
+    """A data file that breaks the contract; the message names the file and the line."""
 
     def __init__(self, path: Path, reason: str, line: int | None = None) -> None:
         where = f"{path}:{line}" if line is not None else str(path)
@@ -66,8 +76,8 @@ def load_splits(data_dir: Path) -> Splits:
 
 
 def read_records(path: Path) -> list[Record]:
-    """Read one split; any line that breaks the schema raises `DataError`."""
-    records = [_record(obj, path, line) for line, obj in _json_lines(path)]
+    """Read one split; any line that breaks the contract raises `DataError`."""
+    records = [Record(query, tuple(pos), tuple(neg)) for query, pos, neg in _rows(path, split_row)]
     if not records:
         raise DataError(path, "the split is empty (no records)")
     return records
@@ -75,13 +85,7 @@ def read_records(path: Path) -> list[Record]:
 
 def read_corpus(path: Path) -> list[Document]:
     """Read BEIR corpus lines; the title, when present, is put in front of the text."""
-    documents = []
-    for line, obj in _json_lines(path):
-        doc_id = _field(obj, "_id", str, path, line)
-        title = _field(obj, "title", str, path, line, default="")
-        text = _field(obj, "text", str, path, line)
-        documents.append(Document(id=doc_id, text=f"{title} {text}" if title else text))
-    return documents
+    return [Document(id=doc_id, text=text) for doc_id, text in _rows(path, corpus_row)]
 
 
 def to_training_dataset(records: list[Record]) -> Dataset:
@@ -103,55 +107,21 @@ def to_training_dataset(records: list[Record]) -> Dataset:
     return Dataset.from_dict(rows)
 
 
-def _json_lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
+def _rows(path: Path, parse: Callable[[Any], T]) -> Iterator[T]:
+    """`parse` applied to the JSON value of every non-blank line, as the contract reads them."""
     if not path.is_file():
         raise DataError(path, "file not found")
-    objects = []
-    for number, raw in enumerate(path.read_bytes().splitlines(), start=1):
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise DataError(path, f"not valid UTF-8 ({error.reason})", number) from None
-        if not text.strip():
-            continue  # blank lines (such as a trailing one) hold no record
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise DataError(path, f"malformed JSON ({error.msg})", number) from None
-        if not isinstance(obj, dict):
-            raise DataError(path, f"expected a JSON object, got {type(obj).__name__}", number)
-        objects.append((number, obj))
-    return objects
-
-
-def _record(obj: dict[str, Any], path: Path, line: int) -> Record:
-    query = _field(obj, "query", str, path, line)
-    pos = _texts(obj, "pos", path, line, required=True)
-    neg = _texts(obj, "neg", path, line, required=False)
-    return Record(query=query, pos=pos, neg=neg)
-
-
-def _field(
-    obj: dict[str, Any], key: str, kind: type, path: Path, line: int, default: Any = None
-) -> Any:
-    if key not in obj:
-        if default is not None:
-            return default
-        raise DataError(path, f'missing field "{key}"', line)
-    value = obj[key]
-    if not isinstance(value, kind):
-        raise DataError(
-            path, f'"{key}" must be a {kind.__name__}, got {type(value).__name__}', line
-        )
-    return value
-
-
-def _texts(obj: dict[str, Any], key: str, path: Path, line: int, required: bool) -> tuple[str, ...]:
-    if key not in obj and not required:
-        return ()
-    value = _field(obj, key, list, path, line)
-    if not all(isinstance(item, str) for item in value):
-        raise DataError(path, f'"{key}" must be a list of strings', line)
-    if required and not value:
-        raise DataError(path, f'"{key}" must hold at least one passage', line)
-    return tuple(value)
+    try:
+        file = path.open("rb")
+    except OSError as error:
+        raise DataError(path, f"cannot be read ({error.strerror or error})") from None
+    with file:
+        for number, raw in enumerate(file, start=1):
+            line = strip_bom(raw) if number == 1 else raw
+            if is_blank_line(line):
+                continue
+            try:
+                row = parse(decode_line(line))
+            except ContractError as error:
+                raise DataError(path, str(error), number) from None
+            yield row

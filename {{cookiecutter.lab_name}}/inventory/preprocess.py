@@ -5,9 +5,9 @@ Nothing is dropped silently: every removal is counted in a `PreprocessReport`.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, replace
 
+from inventory.contract import normalise
 from inventory.datasets import Document, Record, Splits
 from inventory.errors import LabError
 
@@ -32,11 +32,6 @@ class PreprocessReport:
             f"(removed {self.empty} empty, {self.duplicates} duplicate; "
             f"{self.empty_passages} empty/repeated passages)"
         )
-
-
-def normalise(text: str) -> str:
-    """NFKC unicode form, whitespace runs collapsed to one space, no leading/trailing spaces."""
-    return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
 def clean_records(records: list[Record], split: str) -> tuple[list[Record], PreprocessReport]:

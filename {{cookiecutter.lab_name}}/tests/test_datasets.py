@@ -36,15 +36,18 @@ def test_blank_lines_are_not_records(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "reason"),
     [
-        ('{"query": "q", "pos": ["p"]', "malformed JSON"),
-        ('["q", "p"]', "expected a JSON object, got list"),
-        ('{"pos": ["p"]}', 'missing field "query"'),
-        ('{"query": "q"}', 'missing field "pos"'),
-        ('{"query": 3, "pos": ["p"]}', '"query" must be a str, got int'),
-        ('{"query": "q", "pos": "p"}', '"pos" must be a list, got str'),
-        ('{"query": "q", "pos": ["p", 2]}', '"pos" must be a list of strings'),
-        ('{"query": "q", "pos": []}', '"pos" must hold at least one passage'),
-        ('{"query": "q", "pos": ["p"], "neg": [null]}', '"neg" must be a list of strings'),
+        ('{"query": "q", "pos": ["p"]', "invalid JSON"),
+        ('["q", "p"]', "expected a JSON object, got array"),
+        ('{"pos": ["p"]}', "missing key 'query'"),
+        ('{"query": "q"}', "missing key 'pos'"),
+        ('{"query": 3, "pos": ["p"]}', "'query' must be a string, got number"),
+        ('{"query": "\\u2003", "pos": ["p"]}', "'query' is empty"),
+        ('{"query": "q", "pos": "p"}', "'pos' must be an array of strings, got string"),
+        ('{"query": "q", "pos": ["p", 2]}', "'pos'[1] must be a string, got number"),
+        ('{"query": "q", "pos": []}', "'pos' is an empty array"),
+        ('{"query": "q", "pos": ["p"], "neg": [null]}', "'neg'[0] must be a string, got null"),
+        ('{"query": "q", "pos": ["p"], "score": NaN}', "NaN is not a JSON number"),
+        ('{"query": "q\\ud800", "pos": ["p"]}', "lone surrogate \\ud800"),
     ],
 )
 def test_a_bad_line_names_file_line_and_reason(tmp_path: Path, line: str, reason: str) -> None:
@@ -54,6 +57,22 @@ def test_a_bad_line_names_file_line_and_reason(tmp_path: Path, line: str, reason
     assert str(caught.value).startswith(f"{path}:2: ")
     assert reason in str(caught.value)
     assert caught.value.line == 2
+
+
+def test_bom_crlf_and_null_neg_are_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "train.jsonl"
+    path.write_bytes(
+        b'\xef\xbb\xbf{"query": "q", "pos": ["p"], "neg": null}\r\n{"query": "r",\r'
+        b'"pos": ["s"]}\r\n'
+    )
+    assert read_records(path) == [Record("q", ("p",)), Record("r", ("s",))]
+
+
+def test_a_pathologically_nested_line_is_one_error_not_a_crash(tmp_path: Path) -> None:
+    deep = '{"query": "q", "pos": ["p"], "x": ' + "[" * 50_000 + "]" * 50_000 + "}"
+    path = write_jsonl(tmp_path / "train.jsonl", [deep])
+    with pytest.raises(DataError, match=r"train\.jsonl:1: nested deeper than 64 levels"):
+        read_records(path)
 
 
 def test_non_utf8_bytes_are_reported_with_their_line(tmp_path: Path) -> None:
@@ -86,7 +105,7 @@ def test_corpus_is_optional_and_titles_lead_the_text(data_dir: Path) -> None:
     expected = [Document("d1", "Pump Prime it."), Document("d2", "Descale.")]
     assert load_splits(data_dir).corpus == expected
     write_jsonl(data_dir / "corpus.jsonl", [{"title": "no id", "text": "x"}])
-    with pytest.raises(DataError, match=r'corpus\.jsonl:1: missing field "_id"'):
+    with pytest.raises(DataError, match=r"corpus\.jsonl:1: missing key '_id'"):
         read_corpus(data_dir / "corpus.jsonl")
 
 
