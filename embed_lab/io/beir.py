@@ -6,13 +6,20 @@ memory, so a corpus of millions of documents imports in bounded memory.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 
-from embed_lab.io.records import Example, ImportFailure, corpus_text, read_jsonl, string, text_id
+from embed_lab.io.records import (
+    Example,
+    ImportFailure,
+    corpus_text,
+    read_jsonl,
+    string,
+    text_id,
+    tsv_rows,
+)
 from embed_lab.io.splits import CORPUS, Imported
 
 QRELS_HEADER = ("query-id", "corpus-id", "score")
@@ -108,17 +115,6 @@ def read_qrels(path: Path) -> dict[str, list[Judgment]]:
             seen.add((query_id, doc_id))
             by_query.setdefault(query_id, []).append(Judgment(doc_id, grade, number))
     return by_query
-
-
-def tsv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as file:
-            for number, line in enumerate(file, start=1):
-                line = line.rstrip("\r\n")
-                if line.strip():
-                    yield number, line.split("\t")
-    except UnicodeDecodeError as error:
-        raise ImportFailure(path, f"not valid UTF-8 ({error.reason})") from None
 
 
 def copy_corpus(source: Path, target: Path, needed: set[str]) -> tuple[dict[str, str], int]:

@@ -109,7 +109,8 @@ def _write_queries(splits: dict[str, list[Example]], path: Path) -> int:
 
 def export_st(data_dir: Path, out: Path) -> list[str]:
     """out/{train,dev,gold}.parquet with the columns the lab trains on: one row per positive,
-    a negative column only when every query has one (cycling through its negatives)."""
+    a negative column only when every query has one (cycling through its negatives). Mirrors
+    `to_training_dataset` in the lab's inventory/datasets.py (the lab cannot be imported here)."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq

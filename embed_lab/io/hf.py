@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from embed_lab.io.records import Grouper, ImportFailure, strings, text_id
+from embed_lab.io.records import Example, Grouper, ImportFailure, strings, text_id
 from embed_lab.io.sources import split_files
 from embed_lab.io.splits import Imported
 
@@ -90,7 +90,7 @@ def _saved_splits(source: Path, present: set[str], names: dict[str, str | None])
     return chosen
 
 
-def _group(dataset: Dataset, where: str, columns: Columns, notes: list[str]):
+def _group(dataset: Dataset, where: str, columns: Columns, notes: list[str]) -> list[Example]:
     present = set(dataset.column_names)
     wanted = {"query": columns.query, "pos": columns.pos}
     for role, name, required in (

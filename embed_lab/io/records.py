@@ -104,6 +104,17 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield number, obj
 
 
+def tsv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as file:
+            for number, line in enumerate(file, start=1):
+                line = line.rstrip("\r\n")
+                if line.strip():
+                    yield number, line.split("\t")
+    except UnicodeDecodeError as error:
+        raise ImportFailure(path, f"not valid UTF-8 ({error.reason})") from None
+
+
 def string(
     obj: dict[str, Any], key: str, path: Path | str, line: int, default: str | None = None
 ) -> str:

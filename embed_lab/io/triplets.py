@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
-from embed_lab.io.beir import tsv_rows
-from embed_lab.io.records import Grouper, ImportFailure, read_jsonl, string
+from embed_lab.io.records import Grouper, ImportFailure, read_jsonl, string, tsv_rows
 from embed_lab.io.sources import split_files
 from embed_lab.io.splits import Imported
 
 EXTENSIONS = (".tsv", ".jsonl")
-HEADERS = {("query", "positive", "negative"), ("anchor", "positive", "negative")}
+HEADERS = {
+    (query, "positive", *negative)
+    for query in ("query", "anchor")
+    for negative in ((), ("negative",))
+}
 
 
 def import_triplets(source: Path, names: dict[str, str | None]) -> Imported:
@@ -24,11 +28,9 @@ def import_triplets(source: Path, names: dict[str, str | None]) -> Imported:
     return imported
 
 
-def _tsv_triplets(path: Path):
+def _tsv_triplets(path: Path) -> Iterator[tuple[str, str, str]]:
     for number, fields in tsv_rows(path):
-        if number == 1 and tuple(field.lower() for field in fields) in HEADERS | {
-            header[:2] for header in HEADERS
-        }:
+        if number == 1 and tuple(field.lower() for field in fields) in HEADERS:
             continue
         if len(fields) not in (2, 3):
             raise ImportFailure(
@@ -39,7 +41,7 @@ def _tsv_triplets(path: Path):
         yield fields[0], fields[1], fields[2] if len(fields) == 3 else ""
 
 
-def _jsonl_rows(path: Path):
+def _jsonl_rows(path: Path) -> Iterator[tuple[str, str, str]]:
     for number, obj in read_jsonl(path):
         query_key = "anchor" if "anchor" in obj and "query" not in obj else "query"
         yield (
