@@ -276,7 +276,6 @@ def test_flag_one_file_is_split_by_query(tmp_path: Path) -> None:
         for i in range(40)
     ]
     rows[5] = {"query": "no positive", "pos": []}
-    rows[6] = {"query": "scored", "pos": ["a", "b", "c"], "pos_scores": [0.1, 0.9, 0.5]}
     source = tmp_path / "flag.jsonl"
     write_jsonl(source, rows)
     data = tmp_path / "data"
@@ -291,9 +290,6 @@ def test_flag_one_file_is_split_by_query(tmp_path: Path) -> None:
     assert not queries["train"] & queries["gold"] and not queries["dev"] & queries["gold"]
     assert all(isinstance(row["id"], str) for rows in splits.values() for row in rows)
     everything = [row for rows in splits.values() for row in rows]
-    scored = next(row for row in everything if row["query"] == "scored")
-    if scored in splits["train"]:
-        assert scored["pos"] == ["b", "c"] and scored["pos_scores"] == [0.9, 0.5]
     assert next(row for row in everything if row["id"] == "0")["prompt"] == "Represent: "
 
 
@@ -301,10 +297,15 @@ def test_flag_folder_per_split_and_bad_line(tmp_path: Path) -> None:
     folder = tmp_path / "flag"
     for name in ("train", "dev", "test"):
         write_jsonl(folder / f"{name}.jsonl", [{"query": f"{name} q", "pos": [f"{name} p"]}])
+    scored = {"query": "scored", "pos": ["a", "b", "c", "d"], "pos_scores": [0.1, 0.9, 0.5, 0.9]}
+    write_jsonl(folder / "train.jsonl", [{"query": "train q", "pos": ["train p"]}, scored])
     data = tmp_path / "data"
-    result = emb("import", "flag", folder, "--data-dir", data)
-    assert "train: 1 queries, 1 positives" in result.output
-    assert split(data, "gold") == [{"id": "q3", "query": "test q", "pos": ["test p"]}]
+    result = emb("import", "flag", folder, "--data-dir", data, "--max-positives", "2")
+    assert "train: 2 queries, 3 positives" in result.output
+    assert split(data, "train")[1] == {
+        "id": "q2", "query": "scored", "pos": ["b", "d"], "pos_scores": [0.9, 0.9]
+    }  # fmt: skip
+    assert split(data, "gold") == [{"id": "q4", "query": "test q", "pos": ["test p"]}]
     (folder / "dev.jsonl").write_text(
         '{"query": "ok", "pos": ["p"]}\r\n{"query": "x", "pos": [1]}\n'
     )
