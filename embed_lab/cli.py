@@ -140,3 +140,13 @@ def check(
     else:
         render(result, Console())
     raise SystemExit(result.exit_code)
+
+
+def _add_io_commands() -> None:
+    from embed_lab.io.commands import export_command, import_group
+
+    main.add_command(import_group)
+    main.add_command(export_command)
+
+
+_add_io_commands()
