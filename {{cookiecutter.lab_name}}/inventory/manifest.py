@@ -9,6 +9,7 @@ of its weight files (*.safetensors, *.bin), sorted by path.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import os
@@ -51,6 +52,12 @@ def data_hashes(data_dir: Path) -> dict[str, Any]:
 
 
 def file_sha256(path: Path) -> str:
+    stat = path.stat()
+    return _file_sha256(path.resolve(), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.cache  # keyed on size and modification time too: a changed file is hashed again
+def _file_sha256(path: Path, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as file:
         while chunk := file.read(CHUNK):
