@@ -79,8 +79,8 @@ def paired_test(baseline: RunRecord, other: RunRecord) -> Paired | str:
     scores = [per_query(run) for run in (baseline, other)]
     lacking = [run.label for run, s in zip((baseline, other), scores, strict=True) if not s]
     if lacking:
-        return (f"{other.label}: the significance test needs per-query scores (eval/per_query.csv);"
-                f" {' and '.join(lacking)} has none")  # fmt: skip
+        return (f"{other.label}: the significance test needs per-query scores "
+                f"(eval/per_query.csv), missing in {', '.join(lacking)}")  # fmt: skip
     common = sorted(set(scores[0]) & set(scores[1]))
     if len(common) < 2:
         return f"{other.label}: fewer than 2 queries in common with {baseline.label}"
