@@ -35,6 +35,7 @@ LINKED = ("final", "eval", "plots", MANIFEST)
 RUN_ID_FORMAT = "%Y%m%d-%H%M%S"
 
 _active: list[Run] = []  # the runs started in this process and not finished yet
+_sigterm: list[Any] = []  # the SIGTERM handler to restore once no run is active
 
 
 @dataclass
@@ -77,6 +78,9 @@ class Run:
         if self not in _active:
             return
         _active.remove(self)
+        if not _active and _sigterm:
+            with contextlib.suppress(ValueError):
+                signal.signal(signal.SIGTERM, _sigterm.pop())
         status, message = outcome(error)
         self.record.update(
             status=status,
@@ -164,7 +168,8 @@ def start_run(config: RunConfig) -> Run:
         config=asdict(config),
         **manifest.environment(config.data_dir, config.base_model, LAB_ROOT),
     )
-    _raise_on_sigterm()
+    if len(_active) == 1:
+        _sigterm[:] = [_raise_on_sigterm()]
     return run
 
 
@@ -229,11 +234,16 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _raise_on_sigterm() -> None:
-    """SIGTERM (a scheduler, `kill`) ends the run like Ctrl-C, so the manifest says so."""
+def _raise_on_sigterm() -> Any:
+    """SIGTERM (a scheduler, `kill`) ends the run like Ctrl-C, so the manifest says so.
+
+    Returns the handler it replaced (the default when signals cannot be set from this thread).
+    """
 
     def handler(signum: int, frame: FrameType | None) -> None:
         raise Interrupted(signal.Signals(signum).name)
 
-    with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
-        signal.signal(signal.SIGTERM, handler)
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        return signal.SIG_DFL

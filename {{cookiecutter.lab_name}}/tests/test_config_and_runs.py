@@ -135,6 +135,7 @@ def test_run_experiment_turns_sigterm_into_an_interrupted_run(
     try:
         with pytest.raises(SystemExit) as exited:
             run_experiment(main)
+        assert signal.getsignal(signal.SIGTERM) is previous  # restored once the run has ended
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert exited.value.code == 143
