@@ -183,7 +183,12 @@ def runs(lab: Path, sort_key: str, as_json: bool, show: str | None) -> None:
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write an offline page with metric bars and training curves.")  # fmt: skip
 def compare(run_refs: tuple[str, ...], lab: Path, html_path: Path | None) -> None:
-    """Compare runs (folders, run ids or <experiment>/<run id>); the first is the baseline."""
+    """Compare runs (folders, run ids, <experiment>/<run id>); the first is the baseline.
+
+    Shows gold metrics side by side and the settings that differ. Each other run on the same gold
+    set is tested against the baseline with a paired randomisation test over per-query ndcg@10
+    (eval/per_query.csv), with the queries that won and lost most.
+    """
     from embed_lab.runs import compare as comparison
     from embed_lab.runs.store import RunsError, resolve_run
     from embed_lab.runs.table import console

@@ -138,6 +138,12 @@ def test_show_gives_the_command_and_warns_about_changed_data(lab: Path) -> None:
     (lab / "data" / "gold.jsonl").write_text('{"query": "q2", "pos": ["p"]}\n', encoding="utf-8")
     code, out, _ = emb("runs", str(lab), "--show", "20261101-090000")
     assert "warning: data gold:" in out and "changed since the run" in out
+    manifest_path = lab / "results" / "exp_01_baseline" / "20261101-090000" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["encoding"] = {"differences": ["query_prompt: 'query: ' != None"]}
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    _, out, _ = emb("runs", str(lab), "--show", "20261101-090000")
+    assert "evaluation differs from training: query_prompt: 'query: ' != None" in out
     code, _, err = emb("runs", str(lab), "--show", "nope")
     assert code == 1 and err.strip().splitlines() == [
         "Error: no run 'nope' (a run folder, a run id or <experiment>/<run id>)"

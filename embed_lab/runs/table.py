@@ -139,6 +139,8 @@ def render_show(run: RunRecord, lab: Path, console: Console) -> None:
     console.print(f"config:  {config.get('train')}", markup=False)
     console.print(f"metrics: gold ndcg@10 {_score(row['ndcg@10']['before'])} → "
                   f"{_score(row['ndcg@10']['after'])}")  # fmt: skip
+    for difference in (run.manifest.get("encoding") or {}).get("differences") or []:
+        console.print(f"[yellow]evaluation differs from training:[/] {difference}", soft_wrap=True)
     console.print("reproduce:", style="bold")
     console.print(f"  {reproduce_command(run)}", markup=False, soft_wrap=True)
     warnings = drift(run, lab)
