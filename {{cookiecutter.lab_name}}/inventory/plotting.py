@@ -59,14 +59,13 @@ def key_facts(record: dict[str, Any]) -> list[tuple[str, str]]:
     if not record:
         return []
     config, train = record.get("config", {}), record.get("config", {}).get("train", {})
-    model, git = record.get("model", {}), record.get("git") or {}
+    model, git, recipe = record.get("model", {}), record.get("git") or {}, record.get("recipe")
     status = record.get("status", "?") + (f": {record['error']}" if record.get("error") else "")
     rows = [
         ("status", status),
         ("started", f"{record.get('started')}  ({record.get('duration_s', '?')} s)"),
         ("base model", f"{model.get('name')}  {_identity(model)}"),
-        ("recipe", f"{record.get('recipe', {}).get('name', '?')} "
-                   f"({record.get('recipe', {}).get('loss', '?')})"),  # fmt: skip
+        ("recipe", f"{recipe['name']} ({recipe['loss']})" if recipe else "not reached"),
         ("hyperparameters", ", ".join(f"{k}={v}" for k, v in train.items())),
         ("data", ", ".join(f"{k} {v['rows']} rows {v['sha256'][:12]}"
                            for k, v in record.get("data", {}).items())),  # fmt: skip
