@@ -105,8 +105,8 @@ def git_state(folder: Path) -> dict[str, Any] | None:
         return done.stdout.strip() if done.returncode == 0 else None
 
     commit = git("rev-parse", "HEAD")
-    if commit is None:
-        return None
+    if commit is None or git("check-ignore", "-q", ".") is not None:
+        return None  # no repository, or one that ignores the lab (such as a demo folder)
     status = git("status", "--porcelain", "--untracked-files=normal") or ""
     stat = git("diff", "HEAD", "--stat", "--stat-width=100") or ""
     return {

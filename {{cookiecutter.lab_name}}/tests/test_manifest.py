@@ -50,6 +50,9 @@ def test_git_state_knows_the_commit_and_the_dirty_flag(tmp_path: Path) -> None:
     dirty = git_state(tmp_path)
     assert dirty is not None and dirty["dirty"] and dirty["commit"] == clean["commit"]
     assert dirty["diff_stat"] == "1 file changed, 1 insertion(+), 1 deletion(-)"
+    (tmp_path / ".gitignore").write_text("ignored-lab/\n", encoding="utf-8")
+    (tmp_path / "ignored-lab").mkdir()
+    assert git_state(tmp_path / "ignored-lab") is None  # the repository does not track the lab
 
 
 @pytest.mark.parametrize(
