@@ -24,10 +24,11 @@ lint: install
 	$(BIN)/ruff check embed_lab hooks tests benchmarks
 
 # Bake a lab into ./demo (kept as it is when it exists) and run its baseline offline on the
-# packaged all-MiniLM-L6-v2, replacing the demo's previous run.
+# packaged all-MiniLM-L6-v2; each run adds a folder under demo/results/exp_01_baseline/.
 demo: install
 	$(BIN)/emb init demo --no-input --no-git
-	cd demo && ../$(BIN)/python experiments/exp_01_baseline.py --overwrite
+	cd demo && ../$(BIN)/python experiments/exp_01_baseline.py
+	$(BIN)/emb runs demo
 
 bench: install
 	$(BIN)/python benchmarks/bench_init.py

@@ -142,6 +142,73 @@ def check(
     raise SystemExit(result.exit_code)
 
 
+@main.command()
+@click.argument("lab", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option(
+    "--sort",
+    "sort_key",
+    default="date",
+    show_default=True,
+    metavar="KEY",
+    help="date, duration, status, experiment, or a gold metric (ndcg@10, ...), best first.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
+@click.option("--show", "show", metavar="RUN", help="One run: how to reproduce it, and drift.")
+def runs(lab: Path, sort_key: str, as_json: bool, show: str | None) -> None:
+    """List the runs of the lab in LAB (default: .), from results/<experiment>/<run id>/."""
+    import orjson
+
+    from embed_lab.runs.store import RunsError, find_runs, resolve_run
+    from embed_lab.runs.table import console, render_show, render_table, sort_runs, summary
+
+    if show:
+        try:
+            render_show(resolve_run(show, lab), lab, console())
+        except RunsError as error:
+            raise click.ClickException(str(error)) from None
+        return
+    found = find_runs(lab)
+    for problem in found.problems:
+        click.echo(f"skipped {problem}", err=True)
+    ordered = sort_runs(found.runs, sort_key)
+    if as_json:
+        click.echo(orjson.dumps([summary(run) for run in ordered], option=orjson.OPT_INDENT_2))
+    elif ordered:
+        render_table(ordered, console())
+    else:
+        click.echo(f"no runs in {lab / 'results'}")
+
+
+@main.command()
+@click.argument("run_refs", nargs=-1, required=True, metavar="RUN_A RUN_B ...")
+@click.option("--lab", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="The lab whose results/ holds the runs.")  # fmt: skip
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write an offline page with metric bars and training curves.")  # fmt: skip
+def compare(run_refs: tuple[str, ...], lab: Path, html_path: Path | None) -> None:
+    """Compare runs (folders, run ids, <experiment>/<run id>); the first is the baseline.
+
+    Shows gold metrics side by side and the settings that differ. Each other run on the same gold
+    set is tested against the baseline with a paired randomisation test over per-query ndcg@10
+    (eval/per_query.csv), with the queries that won and lost most.
+    """
+    from embed_lab.runs import compare as comparison
+    from embed_lab.runs.store import RunsError, resolve_run
+    from embed_lab.runs.table import console
+
+    try:
+        records = [resolve_run(ref, lab) for ref in run_refs]
+        if len(records) < 2:
+            raise RunsError("compare needs at least two runs")
+        comparison.render(records, console())
+        if html_path:
+            from embed_lab.runs.page import write_page
+
+            click.echo(f"page: {write_page(records, html_path)}")
+    except RunsError as error:
+        raise click.ClickException(str(error)) from None
+
+
 def _add_io_commands() -> None:
     from embed_lab.io.commands import export_command, import_group
 

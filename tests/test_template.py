@@ -10,6 +10,7 @@ import tomllib
 
 import pytest
 
+from embed_lab import __version__
 from tests.conftest import REPO_ROOT, BakedLab
 
 # The generated lab, file by file. A new template file must be added here on purpose.
@@ -24,15 +25,15 @@ EXPECTED_FILES = {
     *(
         f"inventory/{module}.py"
         for module in (
-            "__init__", "config", "contract", "datasets", "errors", "evaluate", "models",
-            "plotting", "preprocess", "runs", "settings", "train",
+            "__init__", "config", "contract", "datasets", "errors", "evaluate", "files", "manifest",
+            "models", "plotting", "preprocess", "runs", "settings", "train",
         )
     ),
     *(
         f"tests/{module}.py"
         for module in (
             "conftest", "test_config_and_runs", "test_contract", "test_datasets", "test_evaluate",
-            "test_models", "test_plotting", "test_preprocess",
+            "test_manifest", "test_models", "test_plotting", "test_preprocess",
         )
     ),
 }
@@ -67,7 +68,9 @@ def test_bake_renders_options_verbatim(bake, options):
     expected_model = options.get("base_model", "sentence-transformers/all-MiniLM-L6-v2")
     assert lab.path.name == expected_name
     assert lab.files() >= EXPECTED_FILES
-    assert _settings(lab) == {"LAB_NAME": expected_name, "BASE_MODEL": expected_model}
+    assert _settings(lab) == {
+        "LAB_NAME": expected_name, "BASE_MODEL": expected_model, "TEMPLATE_VERSION": __version__,
+    }  # fmt: skip
     assert tomllib.loads(lab.read("pyproject.toml"))["project"]["name"] == expected_name
 
 

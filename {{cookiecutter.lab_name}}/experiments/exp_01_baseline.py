@@ -19,14 +19,14 @@ from inventory.train import train
 
 def main() -> None:
     config = parse_args(__file__, TrainConfig(epochs=1, batch_size=16, learning_rate=5e-5))
-    check_run(config)  # an earlier run is only replaced with --overwrite: check before any work
+    check_run(config)  # the results folder can take a new run: checked before any work
 
     # 1. Inputs: the data splits (schema errors stop here), cleaned, and the base model.
     splits, reports = preprocess.clean_splits(load_splits(config.data_dir))
     for report in reports:
         print(report)
     model = load_model(config.base_model, config.train.max_seq_length)
-    run = start_run(config)  # results/<experiment>/, written only once the inputs are good
+    run = start_run(config)  # results/<experiment>/<run id>/ and its manifest, once inputs are good
 
     # 2. The base model, scored on gold before any training.
     gold = evaluate.ir_evaluator(splits.gold, name="gold", extra_documents=splits.corpus)

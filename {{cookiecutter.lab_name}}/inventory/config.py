@@ -21,6 +21,7 @@ class TrainConfig:
     warmup: float = 0.1  # a fraction (< 1) of the training steps, or a number of steps
     max_seq_length: int = 256
     seed: int = 42
+    report_to: str = "none"  # a tracker the trainer supports (tensorboard, mlflow, wandb, ...)
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,7 @@ class RunConfig:
     name: str
     base_model: str
     data_dir: Path
-    output_dir: Path
-    overwrite: bool
+    output_dir: Path  # each run gets its own folder in it (inventory/runs.py)
     train: TrainConfig
 
 
@@ -42,27 +42,44 @@ def parse_args(script: str, defaults: TrainConfig, argv: list[str] | None = None
     parser.add_argument("--base-model", default=BASE_MODEL, help="hub id or local folder")
     parser.add_argument("--data-dir", type=Path, default=LAB_ROOT / "data")
     parser.add_argument("--output-dir", type=Path, default=LAB_ROOT / "results" / name)
-    parser.add_argument("--overwrite", action="store_true", help="replace an earlier run's results")
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--report-to", default=defaults.report_to, help="tracker (default: none)")
     args = parser.parse_args(argv)
     for flag in ("epochs", "batch_size"):
         if getattr(args, flag) < 1:
             parser.error(f"--{flag.replace('_', '-')} must be at least 1")
+    if problem := tracker_problem(args.report_to):
+        parser.error(problem)
     train = replace(
         defaults,
         epochs=args.epochs,
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         seed=args.seed,
+        report_to=args.report_to,
     )
     return RunConfig(
         name=name,
         base_model=args.base_model,
         data_dir=args.data_dir,
         output_dir=args.output_dir,
-        overwrite=args.overwrite,
         train=train,
     )
+
+
+def tracker_problem(name: str) -> str | None:
+    """Why the trainer cannot report to `name` (unknown, or its package is missing), or None."""
+    if name == "none":
+        return None
+    from transformers.integrations import get_available_reporting_integrations
+    from transformers.integrations.integration_utils import INTEGRATION_TO_CALLBACK
+
+    if name not in INTEGRATION_TO_CALLBACK:
+        known = ", ".join(["none", *INTEGRATION_TO_CALLBACK])
+        return f"--report-to {name}: unknown tracker; one of {known}"
+    if name not in get_available_reporting_integrations():
+        return f"--report-to {name}: the {name} package is not installed"
+    return None

@@ -10,13 +10,31 @@ class LabError(Exception):
     """A problem the user can fix; `run_experiment` prints it as one line, without a traceback."""
 
 
+class Interrupted(KeyboardInterrupt):
+    """A termination signal other than Ctrl-C (SIGTERM), raised where the run is."""
+
+
 def run_experiment(main: Callable[[], None]) -> None:
-    """Run an experiment's `main`; a `LabError` becomes one line on stderr and exit status 1."""
+    """Run an experiment's `main` and record how its run ended in the run's manifest.
+
+    A `LabError` becomes one line on stderr and exit status 1; Ctrl-C or SIGTERM one line and
+    exit status 130 or 143; any other error is recorded as failed and shown with its traceback.
+    """
+    from inventory.runs import finish_active  # runs imports this module
+
     try:
         main()
     except LabError as error:
+        finish_active(error)
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(1) from None
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        raise SystemExit(130) from None
+    except KeyboardInterrupt as error:
+        runs = finish_active(error)
+        where = f"; recorded in {runs[0].manifest_path}" if runs else ""
+        signal = str(error) or "SIGINT"
+        print(f"interrupted ({signal}){where}", file=sys.stderr)
+        raise SystemExit(143 if signal == "SIGTERM" else 130) from None
+    except BaseException as error:
+        finish_active(error)
+        raise
+    finish_active()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from sentence_transformers import SentenceTransformer
 from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
 
 from inventory.datasets import Document, Record
+from inventory.files import write_json
 
 METRICS = ("ndcg@10", "mrr@10", "map@100", "recall@1", "recall@10", "recall@100")
 
@@ -62,6 +62,5 @@ def write_metrics(before: dict[str, float], after: dict[str, float], path: Path)
     """Save before/after/delta to `path` (JSON) and return them."""
     delta = {metric: after[metric] - before[metric] for metric in METRICS}
     metrics = {"before": before, "after": after, "delta": delta}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    write_json(path, metrics)  # atomic: no half-written metrics after a crash
     return metrics

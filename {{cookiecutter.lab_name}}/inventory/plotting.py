@@ -1,35 +1,108 @@
-"""Offline plotly pages for a run: training loss, dev metrics over steps, gold before/after.
+"""A run's report: one offline page, plots/index.html, with the run's key facts from its manifest,
+gold before/after bars, the training loss and the dev metrics during training.
 
-The pages share one plotly.min.js written next to them, so every page works without internet.
+The page loads the plotly.min.js written next to it, so it works without internet.
 """
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
+from string import Template
+from typing import Any
 
 import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from inventory.files import read_json, write_text
 
 DEV_METRICS = ("ndcg@10", "mrr@10", "recall@10")
+PAGE = Template("""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>$title</title>
+<script charset="utf-8" src="plotly.min.js"></script>
+<style>body { font-family: system-ui, sans-serif; margin: 1.5rem; max-width: 1200px }
+td, th { text-align: left; padding: 2px 12px 2px 0; vertical-align: top }
+th { color: #555; font-weight: normal }</style></head>
+<body><h1>$title</h1><table>$facts</table>$figures</body></html>
+""")
 
 
-def plot_run(log: list[dict], metrics: dict, plots_dir: Path) -> list[Path]:
-    """Write loss.html, dev_metrics.html and before_after.html; returns their paths."""
-    return [
-        plot_loss(log, plots_dir / "loss.html"),
-        plot_dev_metrics(log, plots_dir / "dev_metrics.html"),
-        plot_before_after(metrics, plots_dir / "before_after.html"),
+def plot_run(log: list[dict], metrics: dict | None, plots_dir: Path) -> Path:
+    """Write plots_dir/index.html; the facts come from the manifest.json next to plots_dir."""
+    record = read_json(plots_dir.parent / "manifest.json", missing={})
+    figures = [loss_figure(log), dev_metrics_figure(log)] if log else []
+    if metrics:
+        figures.insert(0, before_after_figure(metrics))
+    name = record.get("experiment", {}).get("name", plots_dir.parent.parent.name)
+    page = PAGE.substitute(
+        title=html.escape(f"{name}, run {plots_dir.parent.name}"),
+        facts="".join(
+            f"<tr><th>{html.escape(label)}</th><td>{html.escape(value)}</td></tr>"
+            for label, value in key_facts(record)
+        ),
+        figures="".join(f.to_html(full_html=False, include_plotlyjs=False) for f in figures),
+    )
+    plotly_js = plots_dir / "plotly.min.js"
+    if not plotly_js.is_file():
+        write_text(plotly_js, get_plotlyjs())
+    return write_text(plots_dir / "index.html", page)
+
+
+def write_report(run_dir: Path) -> Path:
+    """(Re)write a run's page from its files: train_log.json, eval/metrics.json, manifest.json."""
+    log = read_json(run_dir / "train_log.json", missing=[])
+    return plot_run(log, read_json(run_dir / "eval" / "metrics.json"), run_dir / "plots")
+
+
+def key_facts(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) rows for the top of the report."""
+    if not record:
+        return []
+    config, train = record.get("config", {}), record.get("config", {}).get("train", {})
+    model, git, recipe = record.get("model", {}), record.get("git") or {}, record.get("recipe")
+    status = record.get("status", "?") + (f": {record['error']}" if record.get("error") else "")
+    rows = [
+        ("status", status),
+        ("started", f"{record.get('started')}  ({record.get('duration_s', '?')} s)"),
+        ("base model", f"{model.get('name')}  {_identity(model)}"),
+        ("recipe", f"{recipe['name']} ({recipe['loss']})" if recipe else "not reached"),
+        ("hyperparameters", ", ".join(f"{k}={v}" for k, v in train.items())),
+        ("data", ", ".join(f"{k} {v['rows']} rows {v['sha256'][:12]}"
+                           for k, v in record.get("data", {}).items())),  # fmt: skip
+        ("git", f"{git.get('commit', '')[:12]}{' (dirty)' if git.get('dirty') else ''}"
+                if git else "not a git repository"),  # fmt: skip
+        ("versions", ", ".join(f"{k} {v}" for k, v in record.get("versions", {}).items())),
+        ("hardware", _hardware(record.get("hardware", {}))),
+        ("data folder", str(config.get("data_dir"))),
     ]
+    differences = record.get("encoding", {}).get("differences")
+    if differences:
+        rows.append(("evaluation settings differ from training", "; ".join(differences)))
+    return rows
 
 
-def plot_loss(log: list[dict], path: Path) -> Path:
+def _identity(model: dict[str, Any]) -> str:
+    if model.get("hub_revision"):
+        return f"revision {model['hub_revision'][:12]}"
+    if model.get("weights_sha256"):
+        return f"weights sha256 {model['weights_sha256'][:12]}"
+    return ""
+
+
+def _hardware(hardware: dict[str, Any]) -> str:
+    gpus = ", ".join(hardware.get("gpus", [])) or "no GPU"
+    return f"{hardware.get('cpu')} ({hardware.get('cpu_count')} CPUs), {gpus}"
+
+
+def loss_figure(log: list[dict]) -> go.Figure:
     steps = [entry["step"] for entry in log if "loss" in entry]
     losses = [entry["loss"] for entry in log if "loss" in entry]
     figure = go.Figure(go.Scatter(x=steps, y=losses, mode="lines+markers", name="loss"))
     figure.update_layout(title="Training loss", xaxis_title="step", yaxis_title="loss")
-    return _write(figure, path)
+    return figure
 
 
-def plot_dev_metrics(log: list[dict], path: Path) -> Path:
+def dev_metrics_figure(log: list[dict]) -> go.Figure:
     figure = go.Figure()
     for metric in DEV_METRICS:
         points = [
@@ -47,10 +120,10 @@ def plot_dev_metrics(log: list[dict], path: Path) -> Path:
         yaxis_title="score",
         yaxis_range=[0, 1],
     )
-    return _write(figure, path)
+    return figure
 
 
-def plot_before_after(metrics: dict, path: Path) -> Path:
+def before_after_figure(metrics: dict) -> go.Figure:
     names = list(metrics["before"])
     figure = go.Figure(
         [
@@ -69,10 +142,4 @@ def plot_before_after(metrics: dict, path: Path) -> Path:
         yaxis_title="score",
         yaxis_range=[0, 1],
     )
-    return _write(figure, path)
-
-
-def _write(figure: go.Figure, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.write_html(path, include_plotlyjs="directory")  # one plotly.min.js per folder
-    return path
+    return figure

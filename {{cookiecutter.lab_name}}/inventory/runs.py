@@ -1,26 +1,52 @@
-"""A run's output folder: results/<experiment>/ with final/, eval/, plots/ and run.json.
+"""Run records: every run in its own folder, with a manifest.json that says what produced it.
 
-An earlier run is never replaced unless the user passes --overwrite, and even then only a folder
-that holds a run.json (so a mistyped --output-dir cannot delete unrelated files).
+results/<experiment>/
+    20261127-093012/        one folder per run (UTC start time): manifest.json, final/, eval/,
+    20261127-101544/        plots/index.html, train_log.json; a rerun never touches earlier ones
+    latest                  -> the newest completed run
+    final, eval, plots, manifest.json  -> latest/...
+
+`latest` and the links are symbolic links; where they cannot be made (Windows without developer
+mode), `latest` is a text file holding the run id and the four entries are copies of that run's.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import os
 import shutil
-from dataclasses import asdict, dataclass
+import signal
+import sys
+import time
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any
 
-from inventory.config import RunConfig
-from inventory.errors import LabError
+from inventory import manifest
+from inventory.config import LAB_ROOT, RunConfig
+from inventory.errors import Interrupted, LabError
+from inventory.files import read_json, write_json
 
-RUN_FILE = "run.json"
+MANIFEST = "manifest.json"
+LATEST = "latest"
+LINKED = ("final", "eval", "plots", MANIFEST)
+RUN_ID_FORMAT = "%Y%m%d-%H%M%S"
+
+_active: list[Run] = []  # the runs started in this process and not finished yet
+_sigterm: list[Any] = []  # the SIGTERM handler to restore once no run is active
 
 
-@dataclass(frozen=True)
+@dataclass
 class Run:
     dir: Path
+    record: dict[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def id(self) -> str:
+        return self.dir.name
 
     @property
     def final_dir(self) -> Path:
@@ -38,26 +64,186 @@ class Run:
     def train_log(self) -> Path:
         return self.dir / "train_log.json"
 
+    @property
+    def manifest_path(self) -> Path:
+        return self.dir / MANIFEST
+
+    def note(self, **sections: Any) -> None:
+        """Add sections to the manifest (saved at once, so a crash keeps them)."""
+        self.record.update(sections)
+        write_json(self.manifest_path, self.record)
+
+    def finish(self, error: BaseException | None = None) -> None:
+        """Record how the run ended; a completed run becomes results/<experiment>/latest."""
+        if self not in _active:
+            return
+        _active.remove(self)
+        if not _active and _sigterm:
+            with contextlib.suppress(ValueError):
+                signal.signal(signal.SIGTERM, _sigterm.pop())
+        status, message = outcome(error)
+        self.record.update(
+            status=status,
+            error=message,
+            ended=_now(),
+            duration_s=round(time.monotonic() - self.started, 3),
+            metrics=read_json(self.eval_dir / "metrics.json"),
+            artifacts=[name for name in ARTIFACTS if (self.dir / name).exists()],
+        )
+        write_json(self.manifest_path, self.record)
+        from inventory.plotting import write_report  # plotly loads only when a run ends
+
+        try:
+            write_report(self.dir)
+        except Exception:
+            if status == "completed":
+                raise  # a bug in the report; a failed run keeps its own error instead
+        if status == "completed":
+            point_latest(self.dir)
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.finish(error)
+
+
+ARTIFACTS = ("final", "eval/metrics.json", "eval/per_query.csv", "plots/index.html",
+             "train_log.json")  # fmt: skip
+
+
+def outcome(error: BaseException | None) -> tuple[str, str | None]:
+    """(status, one-line error) for how a run ended."""
+    if error is None or (isinstance(error, SystemExit) and error.code in (0, None)):
+        return "completed", None
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted", str(error) or "SIGINT"
+    if isinstance(error, LabError):
+        return "failed", str(error)
+    lines = str(error).strip().splitlines()
+    return "failed", f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
+def finish_active(error: BaseException | None = None) -> list[Run]:
+    """Finish every run this process started and did not finish; returns them."""
+    runs = list(_active)
+    for run in reversed(runs):
+        run.finish(error)
+    return runs
+
 
 def check_run(config: RunConfig) -> None:
-    """Fail early, without writing anything, when start_run would refuse the output folder."""
+    """Fail early, without writing anything, when the results folder cannot take a new run."""
     out = config.output_dir
     if out.is_file():
         raise LabError(f"{out} is a file, not a folder for results")
-    if out.exists() and any(out.iterdir()):
-        if not config.overwrite:
-            raise LabError(f"{out} already holds a run; pass --overwrite to replace it")
-        if not (out / RUN_FILE).is_file():
-            raise LabError(f"{out} is not empty and holds no {RUN_FILE}; refusing to delete it")
+    if (out / "run.json").is_file():
+        raise LabError(f"{out} holds a run from an older lab (run.json); move it away to keep it")
+    if (out / LATEST).is_file() and not (out / LATEST).is_symlink():
+        return  # copies made in place of links: ours to replace
+    for name in LINKED:
+        entry = out / name
+        if entry.exists() and not entry.is_symlink():
+            raise LabError(f"{entry} is in the way of the link to the latest run; move it away")
 
 
 def start_run(config: RunConfig) -> Run:
-    """Create the run folder (replacing an earlier run only with --overwrite), record the config."""
+    """Create results/<experiment>/<run id>/ and its manifest (status "running")."""
     check_run(config)
-    out = config.output_dir
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
-    record = asdict(config) | {"started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    (out / RUN_FILE).write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
-    return Run(out)
+    started = datetime.now(timezone.utc)
+    run_dir = _new_run_dir(config.output_dir, started)
+    run = Run(run_dir)
+    _active.append(run)
+    run.note(
+        experiment={"name": config.name, "file": _experiment_file()},
+        run_id=run.id,
+        status="running",
+        error=None,
+        started=started.isoformat(timespec="seconds"),
+        config=asdict(config),
+        **manifest.environment(config.data_dir, config.base_model, LAB_ROOT),
+    )
+    if len(_active) == 1:
+        _sigterm[:] = [_raise_on_sigterm()]
+    return run
+
+
+def _new_run_dir(out: Path, started: datetime) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    stem = started.strftime(RUN_ID_FORMAT)
+    for number in range(1, 1000):
+        candidate = out / (stem if number == 1 else f"{stem}-{number}")
+        try:
+            candidate.mkdir()  # atomic: two runs started in the same second get different folders
+        except FileExistsError:
+            continue
+        return candidate
+    raise LabError(f"too many runs started at {stem} in {out}")
+
+
+def point_latest(run_dir: Path) -> None:
+    """Make results/<experiment>/latest (and final, eval, plots, manifest.json) reach `run_dir`."""
+    out = run_dir.parent
+    try:
+        _symlink(run_dir.name, out / LATEST)
+        for name in LINKED:
+            if not (out / name).is_symlink():
+                _symlink(f"{LATEST}/{name}", out / name)
+    except OSError:  # no symbolic links here: a plain pointer file and copies
+        for name in LINKED:
+            if (run_dir / name).exists():
+                _copy(run_dir / name, out / name)
+        (out / LATEST).unlink(missing_ok=True)
+        (out / LATEST).write_text(run_dir.name + "\n", encoding="utf-8")
+
+
+def _symlink(target: str, link: Path) -> None:
+    temporary = link.with_name(f".{link.name}.tmp")
+    temporary.unlink(missing_ok=True)
+    os.symlink(target, temporary, target_is_directory=not target.endswith(".json"))
+    os.replace(temporary, link)  # atomic: the link always reaches a whole run
+
+
+def _copy(source: Path, target: Path) -> None:
+    temporary = target.with_name(f".{target.name}.tmp")
+    if temporary.is_dir():
+        shutil.rmtree(temporary)
+    if source.is_dir():
+        shutil.copytree(source, temporary)
+    else:
+        shutil.copy2(source, temporary)
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target)
+    os.replace(temporary, target)
+
+
+def _experiment_file() -> str | None:
+    script = getattr(sys.modules["__main__"], "__file__", None)
+    if script is None:
+        return None
+    path = Path(script).resolve()
+    return path.relative_to(LAB_ROOT).as_posix() if path.is_relative_to(LAB_ROOT) else str(path)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _raise_on_sigterm() -> Any:
+    """SIGTERM (a scheduler, `kill`) ends the run like Ctrl-C, so the manifest says so.
+
+    Returns the handler it replaced (the default when signals cannot be set from this thread).
+    """
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise Interrupted(signal.Signals(signum).name)
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        return signal.SIG_DFL

