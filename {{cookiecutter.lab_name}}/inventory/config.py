@@ -21,6 +21,8 @@ class TrainConfig:
     warmup: float = 0.1  # a fraction (< 1) of the training steps, or a number of steps
     max_seq_length: int = 256
     seed: int = 42
+    # Distributed: contrast each query with the batches of every process, not only its own.
+    gather_across_devices: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,12 @@ def parse_args(script: str, defaults: TrainConfig, argv: list[str] | None = None
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument(
+        "--gather-across-devices",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.gather_across_devices,
+        help="under torchrun/accelerate: in-batch negatives from every process's batch",
+    )
     args = parser.parse_args(argv)
     for flag in ("epochs", "batch_size"):
         if getattr(args, flag) < 1:
@@ -57,6 +65,7 @@ def parse_args(script: str, defaults: TrainConfig, argv: list[str] | None = None
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         seed=args.seed,
+        gather_across_devices=args.gather_across_devices,
     )
     return RunConfig(
         name=name,

@@ -9,9 +9,12 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
+from inventory import distributed
+
 DEV_METRICS = ("ndcg@10", "mrr@10", "recall@10")
 
 
+@distributed.main_process
 def plot_run(log: list[dict], metrics: dict, plots_dir: Path) -> list[Path]:
     """Write loss.html, dev_metrics.html and before_after.html; returns their paths."""
     return [

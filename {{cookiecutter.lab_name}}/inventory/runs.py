@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from inventory import distributed
 from inventory.config import RunConfig
 from inventory.errors import LabError
 
@@ -39,6 +40,7 @@ class Run:
         return self.dir / "train_log.json"
 
 
+@distributed.main_process
 def check_run(config: RunConfig) -> None:
     """Fail early, without writing anything, when start_run would refuse the output folder."""
     out = config.output_dir
@@ -51,6 +53,7 @@ def check_run(config: RunConfig) -> None:
             raise LabError(f"{out} is not empty and holds no {RUN_FILE}; refusing to delete it")
 
 
+@distributed.main_process
 def start_run(config: RunConfig) -> Run:
     """Create the run folder (replacing an earlier run only with --overwrite), record the config."""
     check_run(config)
@@ -58,6 +61,9 @@ def start_run(config: RunConfig) -> Run:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    record = asdict(config) | {"started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    record = asdict(config) | {
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "processes": distributed.world_size(),  # the batch size is per process
+    }
     (out / RUN_FILE).write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
     return Run(out)
