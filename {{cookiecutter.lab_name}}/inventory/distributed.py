@@ -120,7 +120,7 @@ def shared_encoding(model: SentenceTransformer) -> Iterator[bool]:
 
 def broadcast(value: T) -> T:
     """Rank 0's `value` on every rank (picklable values only)."""
-    if not _joined():
+    if _alone or not _joined():
         return value
     box = [value]
     dist.broadcast_object_list(box, src=0)
@@ -135,9 +135,12 @@ def let_first_failure_speak(own: bool) -> None:
     another process's failure (its connection closed) is not printed at all, because the launcher
     stops this process meanwhile. A process still running after the wait reports as usual.
     """
-    if _joined() and not (own and is_main_process()):
+    if not _joined():
+        return
+    if not (own and is_main_process()):
         time.sleep(REPORT_DELAY_S)
-    sys.stderr = sys.__stderr__
+    if not is_main_process():
+        sys.stderr = sys.__stderr__  # setup silenced it
 
 
 def prefix() -> str:
