@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_pipeline import EXPERIMENT, OFFLINE, TINY_FLAGS, corrupt_train_line
+from tests.test_pipeline import EXPERIMENT, OFFLINE, TINY_FLAGS
 
 TORCHRUN = ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
 # Without GPUs, `accelerate launch --cpu` starts one process; --multi_gpu starts N (gloo on CPU).
@@ -133,21 +133,6 @@ def test_a_failure_in_rank_1_ends_the_run_with_one_line(
     assert "[rank" not in process.stderr, "no traceback from rank 0, which the launcher stopped"
     assert "gold ndcg@10" not in process.stdout
     assert seconds < 180, "rank 0 did not hang in the all-reduce"
-
-
-def test_bad_data_is_reported_once(lab: Path, tiny_model: Path, tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    for split in lab.joinpath("data").iterdir():
-        (data / split.name).write_bytes(split.read_bytes())
-    expected = corrupt_train_line(data)
-    out = tmp_path / "run"
-    process, _ = launch(TORCHRUN, lab, "--base-model", str(tiny_model), "--data-dir", str(data),
-                        "--output-dir", str(out))  # fmt: skip
-    assert process.returncode != 0
-    lines = error_lines(process.stderr)
-    assert len(lines) == 1 and lines[0].startswith(f"error: {expected}"), process.stderr[-3000:]
-    assert not out.exists()
 
 
 def test_accelerate_launch_with_negatives_from_every_process(

@@ -24,15 +24,15 @@ EXPECTED_FILES = {
     *(
         f"inventory/{module}.py"
         for module in (
-            "__init__", "config", "datasets", "errors", "evaluate", "models", "plotting",
-            "preprocess", "runs", "settings", "train",
+            "__init__", "config", "datasets", "distributed", "errors", "evaluate", "models",
+            "plotting", "preprocess", "runs", "settings", "train",
         )
     ),
     *(
         f"tests/{module}.py"
         for module in (
-            "conftest", "test_config_and_runs", "test_datasets", "test_evaluate", "test_models",
-            "test_plotting", "test_preprocess",
+            "conftest", "test_config_and_runs", "test_datasets", "test_distributed",
+            "test_evaluate", "test_models", "test_plotting", "test_preprocess",
         )
     ),
 }
