@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.tiny_model import build_tiny_model, lab_texts
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 # Labs commit their first files; give git an identity where the machine has none.
@@ -58,3 +60,19 @@ def bake(cookies) -> Callable[..., BakedLab]:
         return BakedLab(path, result.exit_code, result.exception)
 
     return _bake
+
+
+@pytest.fixture(scope="module")
+def lab(cookies_session) -> Path:
+    """A lab baked once per test module, for tests that run its experiments."""
+    result = cookies_session.bake(
+        extra_context={"lab_name": "pipeline-lab", "init_git": False}, template=str(REPO_ROOT)
+    )
+    assert result.exit_code == 0, result.exception
+    return result.project_path
+
+
+@pytest.fixture(scope="module")
+def tiny_model(lab: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny random BERT (tests/tiny_model.py) with a vocabulary from the lab's data."""
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", lab_texts(lab / "data"))

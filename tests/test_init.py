@@ -58,7 +58,7 @@ def test_init_into_existing_project_changes_nothing_of_the_users(tmp_path):
         assert after[relative] == before[relative], relative
     for skipped in ("pyproject.toml", "README.md", "data/train.jsonl"):
         assert f"skipped {skipped}" in result.output
-    assert "uv add 'sentence-transformers[train]>=6,<7'" in result.output
+    assert "uv add 'sentence-transformers[train]>=6.2,<7'" in result.output
     gitignore = (project / ".gitignore").read_text()
     assert gitignore.startswith(".venv\n__pycache__/\n")
     assert "results/" in gitignore.splitlines()

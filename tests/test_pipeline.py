@@ -20,9 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.tiny_model import build_tiny_model, lab_texts
+from tests.conftest import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENT = "experiments/exp_01_baseline.py"
 METRICS = {"ndcg@10", "mrr@10", "map@100", "recall@1", "recall@10", "recall@100"}
 # The tiny model learns fast with a large learning rate; a few epochs on 100 queries take seconds.
@@ -62,16 +61,12 @@ def git(lab: Path, *args: str) -> str:
 
 @pytest.fixture(scope="module")
 def lab(cookies_session) -> Path:
+    """Overrides conftest's lab: run records need a git repository (commit, dirty flag)."""
     result = cookies_session.bake(
         extra_context={"lab_name": "pipeline-lab", "init_git": True}, template=str(REPO_ROOT)
     )
     assert result.exit_code == 0, result.exception
     return result.project_path
-
-
-@pytest.fixture(scope="module")
-def tiny_model(lab: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", lab_texts(lab / "data"))
 
 
 @pytest.fixture(scope="module")

@@ -25,15 +25,16 @@ EXPECTED_FILES = {
     *(
         f"inventory/{module}.py"
         for module in (
-            "__init__", "config", "contract", "datasets", "errors", "evaluate", "files", "manifest",
-            "models", "plotting", "preprocess", "runs", "settings", "train",
+            "__init__", "config", "contract", "datasets", "distributed", "errors", "evaluate",
+            "files", "manifest", "models", "plotting", "preprocess", "runs", "settings", "train",
         )
     ),
     *(
         f"tests/{module}.py"
         for module in (
-            "conftest", "test_config_and_runs", "test_contract", "test_datasets", "test_evaluate",
-            "test_manifest", "test_models", "test_plotting", "test_preprocess",
+            "conftest", "test_config_and_runs", "test_contract", "test_datasets",
+            "test_distributed", "test_evaluate", "test_manifest", "test_models", "test_plotting",
+            "test_preprocess",
         )
     ),
 }

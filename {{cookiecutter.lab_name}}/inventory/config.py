@@ -22,6 +22,8 @@ class TrainConfig:
     max_seq_length: int = 256
     seed: int = 42
     report_to: str = "none"  # a tracker the trainer supports (tensorboard, mlflow, wandb, ...)
+    # Distributed: contrast each query with the batches of every process, not only its own.
+    gather_across_devices: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,12 @@ def parse_args(script: str, defaults: TrainConfig, argv: list[str] | None = None
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--report-to", default=defaults.report_to, help="tracker (default: none)")
+    parser.add_argument(
+        "--gather-across-devices",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.gather_across_devices,
+        help="under torchrun/accelerate: in-batch negatives from every process's batch",
+    )
     args = parser.parse_args(argv)
     for flag in ("epochs", "batch_size"):
         if getattr(args, flag) < 1:
@@ -60,6 +68,7 @@ def parse_args(script: str, defaults: TrainConfig, argv: list[str] | None = None
         learning_rate=args.learning_rate,
         seed=args.seed,
         report_to=args.report_to,
+        gather_across_devices=args.gather_across_devices,
     )
     return RunConfig(
         name=name,

@@ -8,6 +8,7 @@ from pathlib import Path
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
 
+from inventory import distributed
 from inventory.datasets import Document, Record
 from inventory.files import write_json
 
@@ -52,12 +53,20 @@ def score(
     epoch: float = 0,
     steps: int = 0,
 ) -> dict[str, float]:
-    """Evaluate `model`; appends a row (epoch, steps, metrics) to the CSV in `output_dir`."""
-    results = evaluator(model, output_path=str(output_dir), epoch=epoch, steps=steps)
-    prefix = evaluator.primary_metric.removesuffix("ndcg@10")  # e.g. "gold_cosine_"
-    return {metric: float(results[prefix + metric]) for metric in METRICS}
+    """Evaluate `model`; appends a row (epoch, steps, metrics) to the CSV in `output_dir`.
+
+    Distributed, rank 0 evaluates once (every rank encodes a share) and all ranks get its scores.
+    """
+    scores: dict[str, float] = {}
+    with distributed.shared_encoding(model) as main:
+        if main:
+            results = evaluator(model, output_path=str(output_dir), epoch=epoch, steps=steps)
+            prefix = evaluator.primary_metric.removesuffix("ndcg@10")  # e.g. "gold_cosine_"
+            scores = {metric: float(results[prefix + metric]) for metric in METRICS}
+    return distributed.broadcast(scores)
 
 
+@distributed.main_process
 def write_metrics(before: dict[str, float], after: dict[str, float], path: Path) -> dict:
     """Save before/after/delta to `path` (JSON) and return them."""
     delta = {metric: after[metric] - before[metric] for metric in METRICS}

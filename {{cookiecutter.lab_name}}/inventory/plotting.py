@@ -14,6 +14,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from inventory import distributed
 from inventory.files import read_json, write_text
 
 DEV_METRICS = ("ndcg@10", "mrr@10", "recall@10")
@@ -27,6 +28,7 @@ th { color: #555; font-weight: normal }</style></head>
 """)
 
 
+@distributed.main_process
 def plot_run(log: list[dict], metrics: dict | None, plots_dir: Path) -> Path:
     """Write plots_dir/index.html; the facts come from the manifest.json next to plots_dir."""
     record = read_json(plots_dir.parent / "manifest.json", missing={})

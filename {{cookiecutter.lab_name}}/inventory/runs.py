@@ -24,7 +24,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
-from inventory import manifest
+from inventory import distributed, manifest
 from inventory.config import LAB_ROOT, RunConfig
 from inventory.errors import Interrupted, LabError
 from inventory.files import read_json, write_json
@@ -69,9 +69,10 @@ class Run:
         return self.dir / MANIFEST
 
     def note(self, **sections: Any) -> None:
-        """Add sections to the manifest (saved at once, so a crash keeps them)."""
+        """Add sections to the manifest (saved at once, so a crash keeps them; rank 0 only)."""
         self.record.update(sections)
-        write_json(self.manifest_path, self.record)
+        if distributed.is_main_process():
+            write_json(self.manifest_path, self.record)
 
     def finish(self, error: BaseException | None = None) -> None:
         """Record how the run ended; a completed run becomes results/<experiment>/latest."""
@@ -137,6 +138,7 @@ def finish_active(error: BaseException | None = None) -> list[Run]:
     return runs
 
 
+@distributed.main_process
 def check_run(config: RunConfig) -> None:
     """Fail early, without writing anything, when the results folder cannot take a new run."""
     out = config.output_dir
@@ -152,6 +154,7 @@ def check_run(config: RunConfig) -> None:
             raise LabError(f"{entry} is in the way of the link to the latest run; move it away")
 
 
+@distributed.main_process
 def start_run(config: RunConfig) -> Run:
     """Create results/<experiment>/<run id>/ and its manifest (status "running")."""
     check_run(config)

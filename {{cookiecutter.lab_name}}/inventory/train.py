@@ -18,6 +18,7 @@ from transformers import (
     TrainingArguments,
 )
 
+from inventory import distributed
 from inventory.config import TrainConfig
 from inventory.datasets import Record, to_training_dataset
 from inventory.evaluate import ir_evaluator
@@ -37,11 +38,12 @@ def train(
 
     Each query's positive is contrasted with the other passages in the batch (and its hard
     negative, when the data has them); the dev split is evaluated about ten times during training.
+    Under torchrun or accelerate launch every process trains on its share of the batches.
     """
     args = SentenceTransformerTrainingArguments(
         output_dir=str(run.dir),  # the dev evaluator writes its CSV to run.dir/eval/
         num_train_epochs=config.epochs,
-        per_device_train_batch_size=config.batch_size,
+        per_device_train_batch_size=config.batch_size,  # times the number of processes
         learning_rate=config.learning_rate,
         warmup_steps=config.warmup,
         seed=config.seed,
@@ -53,9 +55,13 @@ def train(
         save_strategy="no",  # only the final model is kept
         report_to=config.report_to,  # "none" unless --report-to names a tracker
         dataloader_pin_memory=torch.cuda.is_available(),  # pinning only helps a GPU
+        dataloader_drop_last=distributed.world_size() > 1,  # an uneven last batch hangs DDP
+        # Without this, torchrun's processes on a CPU-only machine each train alone (no DDP).
+        use_cpu=not torch.accelerator.is_available(),
         disable_tqdm=True,
     )
-    dataset, loss = to_training_dataset(train), MultipleNegativesRankingLoss(model)
+    dataset = to_training_dataset(train)
+    loss = MultipleNegativesRankingLoss(model, gather_across_devices=config.gather_across_devices)
     evaluator = ir_evaluator(dev, name="dev")
     trainer = SentenceTransformerTrainer(
         model=model, args=args, train_dataset=dataset, loss=loss, evaluator=evaluator
@@ -68,13 +74,18 @@ def train(
     trainer.remove_callback(PrinterCallback)  # one short line per dev evaluation instead
     trainer.add_callback(ProgressLine())
     trainer.train()
-    model.save(str(run.final_dir))
+    log = trainer.state.log_history
+    _save(model, log, run)
     evaluation = encoding(model, evaluator.query_prompt, evaluator.corpus_prompt)
     run.note(encoding={"training": training, "evaluation": evaluation,
                        "differences": differences(training, evaluation)})  # fmt: skip
-    log = trainer.state.log_history
-    write_json(run.train_log, log)
     return log
+
+
+@distributed.main_process
+def _save(model: SentenceTransformer, log: list[dict], run: Run) -> None:
+    model.save(str(run.final_dir))
+    write_json(run.train_log, log)
 
 
 class ProgressLine(TrainerCallback):
@@ -93,7 +104,7 @@ class ProgressLine(TrainerCallback):
         logs = logs or {}
         self.loss = logs.get("loss", self.loss)
         ndcg = [value for key, value in logs.items() if key.endswith("_ndcg@10")]
-        if ndcg and state.is_local_process_zero:
+        if ndcg and state.is_world_process_zero:
             print(
                 f"step {state.global_step}/{state.max_steps}  loss {self.loss:.4f}  "
                 f"dev ndcg@10 {ndcg[0]:.4f}",

@@ -1,0 +1,104 @@
+"""inventory.distributed with two real processes (torchrun, gloo on CPU) and without a launcher."""
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from inventory import distributed
+from inventory.config import LAB_ROOT
+
+# Run by torchrun in every process: a main-only function (that calls another one), a LabError in
+# the ranks named by the second argument, a broadcast and a print.
+SCRIPT = """
+import json, sys
+from pathlib import Path
+
+sys.path.insert(0, sys.argv[3])
+from inventory import distributed
+from inventory.errors import LabError, run_experiment
+
+out, failing = Path(sys.argv[1]), sys.argv[2].split(",")
+calls = []
+
+
+@distributed.main_process
+def write(name):
+    calls.append(name)
+    if name == "outer":
+        write("inner")  # nested: runs directly, no second meeting point
+    (out / name).write_text(str(distributed.rank()), encoding="utf-8")
+    return {"written by": distributed.rank()}
+
+
+def main():
+    result = write("outer")
+    if str(distributed.rank()) in failing:  # the others wait for it at the next meeting point
+        raise LabError(f"bad input seen by rank {distributed.rank()}")
+    seen = distributed.broadcast(f"from rank {distributed.rank()}")
+    print(f"printed by rank {distributed.rank()}")
+    record = {"result": result, "calls": calls, "seen": seen, "world": distributed.world_size()}
+    (out / f"rank{distributed.rank()}.json").write_text(json.dumps(record), encoding="utf-8")
+
+
+run_experiment(main)
+"""
+
+
+def torchrun(tmp_path: Path, failing: str = "") -> tuple[subprocess.CompletedProcess[str], float]:
+    script = tmp_path / "script.py"
+    script.write_text(SCRIPT, encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+               "--nproc_per_node", "2", str(script), str(out), failing, str(LAB_ROOT)]  # fmt: skip
+    start = time.monotonic()
+    process = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    return process, time.monotonic() - start
+
+
+def test_main_only_work_runs_once_and_every_rank_gets_its_result(tmp_path: Path) -> None:
+    process, _ = torchrun(tmp_path)
+    assert process.returncode == 0, process.stderr[-3000:]
+    out = tmp_path / "out"
+    assert (out / "outer").read_text(encoding="utf-8") == "0"
+    assert (out / "inner").read_text(encoding="utf-8") == "0"
+    ranks = [json.loads((out / f"rank{rank}.json").read_text(encoding="utf-8")) for rank in (0, 1)]
+    assert ranks[0]["calls"] == ["outer", "inner"] and ranks[1]["calls"] == []
+    for record in ranks:
+        assert record["result"] == {"written by": 0}
+        assert record["seen"] == "from rank 0"
+        assert record["world"] == 2
+    assert process.stdout.splitlines() == ["printed by rank 0"]
+
+
+def test_an_error_every_rank_meets_is_reported_once(tmp_path: Path) -> None:
+    """Bad input fails every process alike; rank 0 says so, the launcher stops the others.
+
+    (A failure in rank 1 alone is tested with the baseline experiment, in embed-lab's own tests.)
+    """
+    process, seconds = torchrun(tmp_path, failing="0,1")
+    assert process.returncode != 0
+    lines = [line for line in process.stderr.splitlines() if line.startswith("error:")]
+    assert lines == ["error: bad input seen by rank 0"], process.stderr[-3000:]
+    assert "[rank" not in process.stderr, "no traceback from the processes themselves"
+    assert seconds < 120
+
+
+def test_without_a_launcher_everything_runs_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("WORLD_SIZE", "RANK"):
+        monkeypatch.delenv(name, raising=False)
+    distributed.setup()  # a no-op
+    calls = []
+
+    @distributed.main_process
+    def work(value: int) -> int:
+        calls.append(value)
+        return value + 1
+
+    assert work(1) == 2 and calls == [1]
+    assert distributed.broadcast("same") == "same"
+    assert distributed.is_main_process() and distributed.prefix() == ""
