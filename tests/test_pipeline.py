@@ -24,6 +24,7 @@ METRICS = {"ndcg@10", "mrr@10", "map@100", "recall@1", "recall@10", "recall@100"
 # The tiny model learns fast with a large learning rate; a few epochs on 100 queries take seconds.
 TINY_FLAGS = ("--epochs", "4", "--learning-rate", "1e-3", "--batch-size", "16")
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+SYSTEMS = ("before", "after", "bm25", "hybrid")
 
 
 def run_experiment(lab: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -75,16 +76,25 @@ def test_baseline_with_tiny_model_leaves_every_artifact(tiny_run) -> None:
     model = SentenceTransformer(str(run / "final"))
     assert model.encode(["the pump is loud"]).shape == (1, 32)
 
+    assert process.stderr == "", "no bars or library noise when stderr is not a terminal"
     metrics = json.loads((run / "eval" / "metrics.json").read_text(encoding="utf-8"))
-    assert set(metrics) == {"before", "after", "delta"}
-    for stage in metrics.values():
-        assert set(stage) == METRICS
+    assert {"before", "after", "delta", "bm25", "hybrid", "hybrid_config"} <= set(metrics)
+    for stage in SYSTEMS + ("delta",):
+        assert set(metrics[stage]) == METRICS
     for name in METRICS:
         assert metrics["delta"][name] == pytest.approx(
             metrics["after"][name] - metrics["before"][name]
         )
+    assert metrics["hybrid_config"]["chosen_on"] == "dev"
     before, after = metrics["before"]["ndcg@10"], metrics["after"]["ndcg@10"]
-    assert f"gold ndcg@10: before {before:.4f} -> after {after:.4f}" in process.stdout
+    bm25, hybrid = metrics["bm25"]["ndcg@10"], metrics["hybrid"]["ndcg@10"]
+    assert (
+        f"gold ndcg@10: before {before:.4f} -> after {after:.4f}  "
+        f"(bm25 {bm25:.4f}, hybrid {hybrid:.4f})"
+    ) in process.stdout
+    per_query = (run / "eval" / "per_query.csv").read_text(encoding="utf-8").splitlines()
+    assert per_query[0] == "query_id,system,ndcg@10,recall@100"
+    assert len(per_query) == 1 + 30 * len(SYSTEMS)  # 30 gold queries
 
     gold_csv = (run / "eval" / "Information-Retrieval_evaluation_gold_results.csv").read_text()
     header, *rows = gold_csv.splitlines()
@@ -133,11 +143,17 @@ def test_overwrite_replaces_the_earlier_run(lab: Path, tiny_model: Path, tmp_pat
                            "--epochs", "1")  # fmt: skip
     assert first.returncode == 0, first.stderr[-3000:]
     (out / "stale.txt").write_text("from before", encoding="utf-8")
+    cached = sorted((lab / ".cache" / "embeddings").rglob("*.npz"))
+    assert cached, "the base model's vectors are cached in the lab"
     second = run_experiment(lab, "--base-model", str(tiny_model), "--output-dir", str(out),
                             "--epochs", "1", "--overwrite")  # fmt: skip
     assert second.returncode == 0, second.stderr[-3000:]
     assert not (out / "stale.txt").exists()
     assert (out / "eval" / "metrics.json").is_file()
+    assert sorted((lab / ".cache" / "embeddings").rglob("*.npz")) == cached, "nothing re-encoded"
+    before = json.loads((out / "eval" / "metrics.json").read_text(encoding="utf-8"))["before"]
+    earlier = first.stdout.split("gold ndcg@10: before ")[1].split()[0]
+    assert f"{before['ndcg@10']:.4f}" == earlier  # the cached vectors give the same score
 
 
 def corrupt_train_line(data: Path) -> str:

@@ -24,15 +24,16 @@ EXPECTED_FILES = {
     *(
         f"inventory/{module}.py"
         for module in (
-            "__init__", "config", "datasets", "errors", "evaluate", "models", "plotting",
-            "preprocess", "runs", "settings", "train",
+            "__init__", "bm25", "config", "datasets", "embeddings", "errors", "evaluate", "fusion",
+            "models", "plotting", "preprocess", "progress", "retrieval", "runs", "settings", "train",
         )
     ),
     *(
         f"tests/{module}.py"
         for module in (
-            "conftest", "test_config_and_runs", "test_datasets", "test_evaluate", "test_models",
-            "test_plotting", "test_preprocess",
+            "conftest", "test_bm25_fusion", "test_config_and_runs", "test_datasets",
+            "test_embeddings", "test_evaluate", "test_models", "test_plotting", "test_preprocess",
+            "test_progress", "test_retrieval",
         )
     ),
 }

@@ -21,6 +21,8 @@ class TrainConfig:
     warmup: float = 0.1  # a fraction (< 1) of the training steps, or a number of steps
     max_seq_length: int = 256
     seed: int = 42
+    dev_queries: int = 50  # dev queries evaluated during training (a seeded sample)
+    dev_corpus_sample: int = 500  # corpus documents added to dev's passages as distractors
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class RunConfig:
     output_dir: Path
     overwrite: bool
     train: TrainConfig
+    verbose: bool = False
 
 
 def parse_args(script: str, defaults: TrainConfig, argv: list[str] | None = None) -> RunConfig:
@@ -47,6 +50,7 @@ def parse_args(script: str, defaults: TrainConfig, argv: list[str] | None = None
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--verbose", action="store_true", help="show the libraries' own output")
     args = parser.parse_args(argv)
     for flag in ("epochs", "batch_size"):
         if getattr(args, flag) < 1:
@@ -65,4 +69,5 @@ def parse_args(script: str, defaults: TrainConfig, argv: list[str] | None = None
         output_dir=args.output_dir,
         overwrite=args.overwrite,
         train=train,
+        verbose=args.verbose,
     )

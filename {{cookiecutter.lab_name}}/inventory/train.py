@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Sequence
 
 import torch
 from sentence_transformers import SentenceTransformer
@@ -12,6 +14,7 @@ from sentence_transformers.sentence_transformer import (
     SentenceTransformerTrainingArguments,
 )
 from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+from tqdm.auto import tqdm
 from transformers import (
     PrinterCallback,
     TrainerCallback,
@@ -21,8 +24,9 @@ from transformers import (
 )
 
 from inventory.config import TrainConfig
-from inventory.datasets import Record, to_training_dataset
-from inventory.evaluate import ir_evaluator
+from inventory.datasets import Document, Record, to_training_dataset
+from inventory.evaluate import dev_evaluator
+from inventory.progress import bar, muted
 from inventory.runs import Run
 
 
@@ -32,11 +36,13 @@ def train(
     dev: list[Record],
     config: TrainConfig,
     run: Run,
+    corpus: Sequence[Document] = (),
 ) -> list[dict]:
     """Fine-tune `model` in place, save it to run.final_dir and return the training log.
 
     Each query's positive is contrasted with the other passages in the batch (and its hard
-    negative, when the data has them); the dev split is evaluated about ten times during training.
+    negative, when the data has them); the dev split is evaluated about ten times during training,
+    among a seeded sample of `corpus` (config.dev_queries, config.dev_corpus_sample).
     """
     args = SentenceTransformerTrainingArguments(
         output_dir=str(run.dir),  # the dev evaluator writes its CSV to run.dir/eval/
@@ -55,13 +61,17 @@ def train(
         dataloader_pin_memory=torch.cuda.is_available(),  # pinning only helps a GPU
         disable_tqdm=True,
     )
-    trainer = SentenceTransformerTrainer(
-        model=model,
-        args=args,
-        train_dataset=to_training_dataset(train),
-        loss=MultipleNegativesRankingLoss(model),
-        evaluator=ir_evaluator(dev, name="dev"),
+    evaluator = dev_evaluator(
+        dev, corpus, config.dev_queries, config.dev_corpus_sample, config.seed
     )
+    with muted():  # the model card's "Computing widget examples" bar
+        trainer = SentenceTransformerTrainer(
+            model=model,
+            args=args,
+            train_dataset=to_training_dataset(train),
+            loss=MultipleNegativesRankingLoss(model),
+            evaluator=evaluator,
+        )
     trainer.remove_callback(PrinterCallback)  # one short line per dev evaluation instead
     trainer.add_callback(ProgressLine())
     trainer.train()
@@ -72,9 +82,40 @@ def train(
 
 
 class ProgressLine(TrainerCallback):
-    """Prints "step 3/7  loss 0.2157  dev ndcg@10 0.9620" after each dev evaluation."""
+    """A step bar on a terminal, and "step 3/7  loss 0.2157  dev ndcg@10 0.9620" per dev run."""
 
     loss = float("nan")
+    steps = None
+
+    def on_train_begin(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        **kwargs: object,
+    ) -> None:
+        if state.is_local_process_zero:
+            self.steps = bar(state.max_steps, "training", unit="step")
+
+    def on_step_end(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        **kwargs: object,
+    ) -> None:
+        if self.steps is not None:
+            self.steps.update(state.global_step - self.steps.n)
+
+    def on_train_end(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        **kwargs: object,
+    ) -> None:
+        if self.steps is not None:
+            self.steps.close()
 
     def on_log(
         self,
@@ -88,8 +129,9 @@ class ProgressLine(TrainerCallback):
         self.loss = logs.get("loss", self.loss)
         ndcg = [value for key, value in logs.items() if key.endswith("_ndcg@10")]
         if ndcg and state.is_local_process_zero:
-            print(
+            tqdm.write(
                 f"step {state.global_step}/{state.max_steps}  loss {self.loss:.4f}  "
                 f"dev ndcg@10 {ndcg[0]:.4f}",
-                flush=True,
-            )
+                file=sys.stdout,
+            )  # above the step bar
+            sys.stdout.flush()

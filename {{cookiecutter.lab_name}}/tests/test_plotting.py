@@ -46,3 +46,12 @@ def test_plots_are_offline_pages_sharing_one_plotly_js(tmp_path: Path) -> None:
     assert curves == {"ndcg@10": [0.4, 0.6], "mrr@10": [0.3, 0.5]}
     bars = figure_data(paths[2].read_text(encoding="utf-8"))
     assert [trace["name"] for trace in bars] == ["before", "after"]
+
+
+def test_bm25_and_hybrid_bars_when_scored(tmp_path: Path) -> None:
+    metrics = {system: dict.fromkeys(METRICS, 0.5) for system in ("before", "after", "bm25")}
+    metrics |= {"hybrid": dict.fromkeys(METRICS, 0.6), "hybrid_config": {"weight": 0.5}}
+    [_, _, page] = plot_run(LOG, metrics, tmp_path / "plots")
+    bars = figure_data(page.read_text(encoding="utf-8"))
+    assert [trace["name"] for trace in bars] == ["before", "after", "bm25", "hybrid"]
+    assert bars[3]["y"] == [0.6] * len(METRICS)
