@@ -24,8 +24,9 @@ EXPECTED_FILES = {
     *(
         f"inventory/{module}.py"
         for module in (
-            "__init__", "bm25", "config", "datasets", "embeddings", "errors", "evaluate", "fusion",
-            "models", "plotting", "preprocess", "progress", "retrieval", "runs", "settings", "train",
+            "__init__", "bm25", "config", "datasets", "embeddings", "errors", "evaluate",
+            "fusion", "models", "plotting", "preprocess", "progress", "retrieval", "runs",
+            "settings", "train",
         )
     ),
     *(

@@ -24,6 +24,7 @@ from inventory.datasets import Document, Record
 from inventory.embeddings import EmbeddingCache
 from inventory.fusion import RRF_K, choose_weight, fuse
 from inventory.retrieval import (
+    DEPTH,
     METRICS,
     Ranking,
     Task,
@@ -132,7 +133,11 @@ class GoldEvaluation:
         metrics["bm25_config"] = BM25_SETTINGS
         if self.hybrid_config:
             metrics["hybrid_config"] = self.hybrid_config
-        metrics["queries"], metrics["documents"] = len(self.task.queries), len(self.task.documents)
+        metrics["gold"] = {
+            "queries": len(self.task.queries),
+            "documents": len(self.task.documents),
+            "dense_ranking": f"exact top-{DEPTH} by the model's similarity",
+        }
         self.eval_dir.mkdir(parents=True, exist_ok=True)
         path = self.eval_dir / "metrics.json"
         path.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")

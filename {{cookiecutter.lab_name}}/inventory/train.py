@@ -85,17 +85,7 @@ class ProgressLine(TrainerCallback):
     """A step bar on a terminal, and "step 3/7  loss 0.2157  dev ndcg@10 0.9620" per dev run."""
 
     loss = float("nan")
-    steps = None
-
-    def on_train_begin(
-        self,
-        args: TrainingArguments,
-        state: TrainerState,
-        control: TrainerControl,
-        **kwargs: object,
-    ) -> None:
-        if state.is_local_process_zero:
-            self.steps = bar(state.max_steps, "training", unit="step")
+    steps: tqdm | None = None
 
     def on_step_end(
         self,
@@ -104,17 +94,12 @@ class ProgressLine(TrainerCallback):
         control: TrainerControl,
         **kwargs: object,
     ) -> None:
-        if self.steps is not None:
-            self.steps.update(state.global_step - self.steps.n)
-
-    def on_train_end(
-        self,
-        args: TrainingArguments,
-        state: TrainerState,
-        control: TrainerControl,
-        **kwargs: object,
-    ) -> None:
-        if self.steps is not None:
+        if not state.is_local_process_zero:
+            return
+        if self.steps is None:
+            self.steps = bar(state.max_steps, "training", unit="step")
+        self.steps.update(state.global_step - self.steps.n)
+        if state.global_step >= state.max_steps:
             self.steps.close()
 
     def on_log(
