@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -31,6 +32,14 @@ def init(
         report = init_lab(path, name=name, base_model=base_model, git=not no_git, no_input=no_input)
     except ScaffoldError as error:
         raise click.ClickException(str(error)) from None
+    except (click.Abort, EOFError):  # input ended at a prompt: a script, CI or a pipe
+        if sys.stdin.isatty():
+            raise
+        click.echo()  # end the unanswered prompt's line
+        raise click.ClickException(
+            "no answers to the prompts (stdin is not a terminal); "
+            "pass --no-input to use the defaults and the options given"
+        ) from None
     for line in report.lines():
         click.echo(line)
 

@@ -25,6 +25,7 @@ class InitReport:
     merge: MergeReport
     git: str | None
     dependencies: list[str]
+    dev_dependencies: list[str]
 
     def lines(self) -> list[str]:
         merge = self.merge
@@ -38,7 +39,8 @@ class InitReport:
         if "pyproject.toml" in merge.skipped:
             lines.append(
                 "  your pyproject.toml was kept: add the lab's dependencies with "
-                f"uv add {shlex.join(self.dependencies)}"
+                f"uv add {shlex.join(self.dependencies)} "
+                f"&& uv add --dev {shlex.join(self.dev_dependencies)}"
             )
         if self.git:
             lines.append(self.git)
@@ -132,4 +134,5 @@ def init_lab(
     git_message = None
     if git and labkit.is_yes(answers["init_git"]):
         git_message = labkit.init_git(path, merge.created + list(merge.appended))
-    return InitReport(path, merge, git_message, pyproject["project"]["dependencies"])
+    dev = pyproject.get("dependency-groups", {}).get("dev", [])  # pytest runs the lab's tests
+    return InitReport(path, merge, git_message, pyproject["project"]["dependencies"], dev)

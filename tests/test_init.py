@@ -59,6 +59,7 @@ def test_init_into_existing_project_changes_nothing_of_the_users(tmp_path):
     for skipped in ("pyproject.toml", "README.md", "data/train.jsonl"):
         assert f"skipped {skipped}" in result.output
     assert "uv add 'sentence-transformers[train]>=6.2,<7'" in result.output
+    assert "uv add --dev 'pytest>=8'" in result.output  # the lab's README runs pytest
     gitignore = (project / ".gitignore").read_text()
     assert gitignore.startswith(".venv\n__pycache__/\n")
     assert "results/" in gitignore.splitlines()
@@ -219,3 +220,17 @@ def test_help_does_not_import_cookiecutter():
     code = "import sys, embed_lab.cli; print('cookiecutter' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_init_without_a_terminal_names_no_input_in_one_line(tmp_path):
+    result = emb("init", str(tmp_path / "lab"), "--no-git", input="")  # stdin at its end at once
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == (
+        "Error: no answers to the prompts (stdin is not a terminal); "
+        "pass --no-input to use the defaults and the options given"
+    )
+    assert "Aborted" not in result.output
+    assert not (tmp_path / "lab").exists()
+    no_input = emb("init", str(tmp_path / "lab"), "--no-git", "--no-input", input="")
+    assert no_input.exit_code == 0, no_input.output
+    assert (tmp_path / "lab" / "inventory" / "settings.py").is_file()

@@ -27,6 +27,7 @@ METRICS = {"ndcg@10", "mrr@10", "map@100", "recall@1", "recall@10", "recall@100"
 # The tiny model learns fast with a large learning rate; a few epochs on 100 queries take seconds.
 TINY_FLAGS = ("--epochs", "4", "--learning-rate", "1e-3", "--batch-size", "16")
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+SYSTEMS = ("before", "after", "bm25", "hybrid")
 
 
 def run_experiment(lab: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -92,16 +93,25 @@ def test_baseline_with_tiny_model_leaves_every_artifact(lab: Path, tiny_run) -> 
     model = SentenceTransformer(str(run / "final"))
     assert model.encode(["the pump is loud"]).shape == (1, 32)
 
+    assert process.stderr == "", "no bars or library noise when stderr is not a terminal"
     metrics = json.loads((run / "eval" / "metrics.json").read_text(encoding="utf-8"))
-    assert set(metrics) == {"before", "after", "delta"}
-    for stage in metrics.values():
-        assert set(stage) == METRICS
+    assert {"before", "after", "delta", "bm25", "hybrid", "hybrid_config"} <= set(metrics)
+    for stage in SYSTEMS + ("delta",):
+        assert set(metrics[stage]) == METRICS
     for name in METRICS:
         assert metrics["delta"][name] == pytest.approx(
             metrics["after"][name] - metrics["before"][name]
         )
+    assert metrics["hybrid_config"]["chosen_on"] == "dev"
     before, after = metrics["before"]["ndcg@10"], metrics["after"]["ndcg@10"]
-    assert f"gold ndcg@10: before {before:.4f} -> after {after:.4f}" in process.stdout
+    bm25, hybrid = metrics["bm25"]["ndcg@10"], metrics["hybrid"]["ndcg@10"]
+    assert (
+        f"gold ndcg@10: before {before:.4f} -> after {after:.4f}  "
+        f"(bm25 {bm25:.4f}, hybrid {hybrid:.4f})"
+    ) in process.stdout
+    per_query = (run / "eval" / "per_query.csv").read_text(encoding="utf-8").splitlines()
+    assert per_query[0] == "query_id,system,ndcg@10,recall@100"
+    assert len(per_query) == 1 + 30 * len(SYSTEMS)  # 30 gold queries
 
     gold_csv = (run / "eval" / "Information-Retrieval_evaluation_gold_results.csv").read_text()
     header, *rows = gold_csv.splitlines()
@@ -221,7 +231,7 @@ if __name__ == "__main__":
 @pytest.mark.parametrize(
     ("failure", "exit_code", "error"),
     [
-        ("load_splits(config.data_dir)", 1, "train.jsonl:7: malformed JSON"),
+        ("load_splits(config.data_dir)", 1, "train.jsonl:7: invalid JSON"),
         ("raise RuntimeError('the GPU caught fire')", 1, "RuntimeError: the GPU caught fire"),
     ],
 )
@@ -278,6 +288,28 @@ def test_fine_tuning_the_tiny_model_improves_gold_retrieval(tiny_run) -> None:
     metrics = json.loads((run / "eval" / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["after"]["ndcg@10"] > metrics["before"]["ndcg@10"] + 0.05
     assert metrics["after"]["mrr@10"] > metrics["before"]["mrr@10"]
+
+
+def test_a_rerun_reuses_the_cached_base_model_vectors(
+    lab: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "results"
+    flags = ("--base-model", str(tiny_model), "--output-dir", str(out), "--epochs", "1")
+    first = run_experiment(lab, *flags)
+    assert first.returncode == 0, first.stderr[-3000:]
+    cache = lab / ".cache" / "embeddings"
+    cached = {path: path.read_bytes() for path in cache.rglob("*.npz")}
+    assert cached, "the base model's vectors are cached in the lab"
+    second = run_experiment(lab, *flags)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert {path: path.read_bytes() for path in cache.rglob("*.npz")} == cached, "re-encoded"
+    runs = sorted(path for path in out.iterdir() if path.is_dir() and not path.is_symlink())
+    assert len(runs) == 2
+    before = [
+        json.loads((run / "eval" / "metrics.json").read_text(encoding="utf-8"))["before"]
+        for run in runs
+    ]
+    assert before[0] == before[1]  # the cached vectors give the same zero-shot score
 
 
 def corrupt_train_line(data: Path) -> str:

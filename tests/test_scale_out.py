@@ -72,14 +72,18 @@ def assert_one_run(process: subprocess.CompletedProcess[str], out: Path) -> dict
     assert sum(line.startswith("train: kept") for line in lines) == 1
     assert sum(line.startswith("gold ndcg@10:") for line in lines) == 1
 
-    assert {p.name for p in out.iterdir()} == {"eval", "final", "plots", "run.json",
-                                               "train_log.json"}  # fmt: skip
+    runs = [path for path in out.iterdir() if path.is_dir() and not path.is_symlink()]
+    assert len(runs) == 1, runs
+    assert {p.name for p in runs[0].iterdir()} == {"eval", "final", "plots", "manifest.json",
+                                                   "train_log.json"}  # fmt: skip
+    assert (out / "latest").resolve() == runs[0].resolve()
     gold_csv = (out / "eval/Information-Retrieval_evaluation_gold_results.csv").read_text()
     assert len(gold_csv.splitlines()) == 3, "header, before and after: gold was scored once each"
     dev_rows = (out / "eval/Information-Retrieval_evaluation_dev_results.csv").read_text()
     steps = [row.split(",")[1] for row in dev_rows.splitlines()[1:]]
     assert len(steps) == len(set(steps)) >= 3, "each dev evaluation is written once"
-    assert json.loads((out / "run.json").read_text(encoding="utf-8"))["processes"] == 2
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["processes"] == 2 and manifest["status"] == "completed"
     return json.loads((out / "eval/metrics.json").read_text(encoding="utf-8"))
 
 
@@ -90,7 +94,7 @@ def test_torchrun_runs_the_baseline_data_parallel(lab: Path, tiny_model: Path, t
     metrics = assert_one_run(process, out)
 
     # Each process trained on half of each epoch's batches (the last, partial one is dropped).
-    log = json.loads((out / "train_log.json").read_text(encoding="utf-8"))
+    log = json.loads((out / "latest" / "train_log.json").read_text(encoding="utf-8"))
     assert log[-1]["step"] == 4 * (TRAIN_ROWS // (16 * 2))
 
     # The saved model is the trained one: scored again from disk, it gives the "after" metrics.
@@ -109,11 +113,13 @@ from pathlib import Path
 sys.path.insert(0, ".")
 from inventory import evaluate, preprocess
 from inventory.datasets import load_splits
+from inventory.embeddings import EmbeddingCache
 from inventory.models import load_model
 
 splits, _ = preprocess.clean_splits(load_splits(Path("data")))
-gold = evaluate.ir_evaluator(splits.gold, name="gold", extra_documents=splits.corpus)
-print(evaluate.score(load_model(sys.argv[1], 256), gold, Path(tempfile.mkdtemp()))["ndcg@10"])
+gold = evaluate.GoldEvaluation(splits.gold, splits.corpus, Path(tempfile.mkdtemp()))
+model = load_model(sys.argv[1], 256)
+print(gold.score_model(model, "after", EmbeddingCache(model))["ndcg@10"])
 """
 
 
@@ -142,10 +148,10 @@ def test_accelerate_launch_with_negatives_from_every_process(
     process, _ = launch(ACCELERATE, lab, "--base-model", str(tiny_model), *TINY_FLAGS,
                         "--output-dir", str(out), "--gather-across-devices")  # fmt: skip
     assert_one_run(process, out)
-    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
-    assert run["train"]["gather_across_devices"] is True
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["config"]["train"]["gather_across_devices"] is True
     # The untrained tiny model ranks near-randomly, so the first loss is about log(candidates):
     # log(2 x 16 x 2) with both processes' batches (anchor, positive, negative), not log(16 x 2).
-    log = json.loads((out / "train_log.json").read_text(encoding="utf-8"))
+    log = json.loads((out / "latest" / "train_log.json").read_text(encoding="utf-8"))
     first_loss = next(entry["loss"] for entry in log if "loss" in entry)
     assert first_loss == pytest.approx(math.log(64), abs=0.25)

@@ -25,16 +25,18 @@ EXPECTED_FILES = {
     *(
         f"inventory/{module}.py"
         for module in (
-            "__init__", "config", "contract", "datasets", "distributed", "errors", "evaluate",
-            "files", "manifest", "models", "plotting", "preprocess", "runs", "settings", "train",
+            "__init__", "bm25", "config", "contract", "datasets", "distributed", "embeddings",
+            "errors", "evaluate", "files", "fusion", "manifest", "models", "plotting", "preprocess",
+            "progress", "retrieval", "runs", "settings", "train",
         )
     ),
     *(
         f"tests/{module}.py"
         for module in (
-            "conftest", "test_config_and_runs", "test_contract", "test_datasets",
-            "test_distributed", "test_evaluate", "test_manifest", "test_models", "test_plotting",
-            "test_preprocess",
+            "conftest", "test_bm25_fusion", "test_config_and_runs", "test_contract",
+            "test_datasets", "test_distributed", "test_embeddings", "test_evaluate",
+            "test_manifest", "test_models", "test_plotting", "test_preprocess", "test_progress",
+            "test_retrieval",
         )
     ),
 }

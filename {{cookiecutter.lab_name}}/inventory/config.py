@@ -24,6 +24,8 @@ class TrainConfig:
     report_to: str = "none"  # a tracker the trainer supports (tensorboard, mlflow, wandb, ...)
     # Distributed: contrast each query with the batches of every process, not only its own.
     gather_across_devices: bool = False
+    dev_queries: int = 50  # dev queries evaluated during training (a seeded sample)
+    dev_corpus_sample: int = 500  # corpus documents added to dev's passages as distractors
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class RunConfig:
     data_dir: Path
     output_dir: Path  # each run gets its own folder in it (inventory/runs.py)
     train: TrainConfig
+    verbose: bool = False
 
 
 def parse_args(script: str, defaults: TrainConfig, argv: list[str] | None = None) -> RunConfig:
@@ -55,6 +58,7 @@ def parse_args(script: str, defaults: TrainConfig, argv: list[str] | None = None
         default=defaults.gather_across_devices,
         help="under torchrun/accelerate: in-batch negatives from every process's batch",
     )
+    parser.add_argument("--verbose", action="store_true", help="show the libraries' own output")
     args = parser.parse_args(argv)
     for flag in ("epochs", "batch_size"):
         if getattr(args, flag) < 1:
@@ -76,6 +80,7 @@ def parse_args(script: str, defaults: TrainConfig, argv: list[str] | None = None
         data_dir=args.data_dir,
         output_dir=args.output_dir,
         train=train,
+        verbose=args.verbose,
     )
 
 

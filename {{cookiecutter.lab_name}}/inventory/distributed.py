@@ -34,7 +34,7 @@ T = TypeVar("T")
 
 # The longest a process waits for the others at one meeting point (such as rank 0 saving the model
 # or scoring gold) before failing instead of hanging; raise it for very long main-only steps.
-TIMEOUT = timedelta(minutes=10)
+TIMEOUT = timedelta(minutes=30)
 # How long a failing process holds its report when its failure may not be the first; see
 # let_first_failure_speak. The launcher notices a failed process within 0.1 s.
 REPORT_DELAY_S = 5.0

@@ -135,11 +135,12 @@ def before_after_figure(metrics: dict) -> go.Figure:
                 y=[metrics[stage][name] for name in names],
                 text=[f"{metrics[stage][name]:.3f}" for name in names],
             )
-            for stage in ("before", "after")
+            for stage in ("before", "after", "bm25", "hybrid")
+            if stage in metrics
         ]
     )
     figure.update_layout(
-        title="Gold retrieval before and after fine-tuning",
+        title="Gold retrieval before and after fine-tuning, beside BM25 and the hybrid",
         barmode="group",
         yaxis_title="score",
         yaxis_range=[0, 1],

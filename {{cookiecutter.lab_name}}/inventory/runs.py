@@ -169,6 +169,7 @@ def start_run(config: RunConfig) -> Run:
         error=None,
         started=started.isoformat(timespec="seconds"),
         config=asdict(config),
+        processes=distributed.world_size(),  # the batch size is per process
         **manifest.environment(config.data_dir, config.base_model, LAB_ROOT),
     )
     if len(_active) == 1:

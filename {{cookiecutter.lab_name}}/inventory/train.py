@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
+
 import torch
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.base.sampler import BatchSamplers
@@ -10,6 +13,7 @@ from sentence_transformers.sentence_transformer import (
     SentenceTransformerTrainingArguments,
 )
 from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+from tqdm.auto import tqdm
 from transformers import (
     PrinterCallback,
     TrainerCallback,
@@ -20,10 +24,11 @@ from transformers import (
 
 from inventory import distributed
 from inventory.config import TrainConfig
-from inventory.datasets import Record, to_training_dataset
-from inventory.evaluate import ir_evaluator
+from inventory.datasets import Document, Record, to_training_dataset
+from inventory.evaluate import dev_evaluator
 from inventory.files import write_json
 from inventory.manifest import differences, encoding
+from inventory.progress import bar, muted
 from inventory.runs import Run
 
 
@@ -33,11 +38,13 @@ def train(
     dev: list[Record],
     config: TrainConfig,
     run: Run,
+    corpus: Sequence[Document] = (),
 ) -> list[dict]:
     """Fine-tune `model` in place, save it to run.final_dir and return the training log.
 
     Each query's positive is contrasted with the other passages in the batch (and its hard
-    negative, when the data has them); the dev split is evaluated about ten times during training.
+    negative, when the data has them); the dev split is evaluated about ten times during training,
+    among a seeded sample of `corpus` (config.dev_queries, config.dev_corpus_sample).
     Under torchrun or accelerate launch every process trains on its share of the batches.
     """
     args = SentenceTransformerTrainingArguments(
@@ -62,10 +69,13 @@ def train(
     )
     dataset = to_training_dataset(train)
     loss = MultipleNegativesRankingLoss(model, gather_across_devices=config.gather_across_devices)
-    evaluator = ir_evaluator(dev, name="dev")
-    trainer = SentenceTransformerTrainer(
-        model=model, args=args, train_dataset=dataset, loss=loss, evaluator=evaluator
+    evaluator = dev_evaluator(
+        dev, corpus, config.dev_queries, config.dev_corpus_sample, config.seed
     )
+    with muted():  # the model card's "Computing widget examples" bar
+        trainer = SentenceTransformerTrainer(
+            model=model, args=args, train_dataset=dataset, loss=loss, evaluator=evaluator
+        )
     shared = None if isinstance(args.prompts, dict) else args.prompts  # one prompt for all columns
     prompts = args.prompts if isinstance(args.prompts, dict) else {}
     training = encoding(model, prompts.get("anchor", shared), prompts.get("positive", shared))
@@ -89,9 +99,25 @@ def _save(model: SentenceTransformer, log: list[dict], run: Run) -> None:
 
 
 class ProgressLine(TrainerCallback):
-    """Prints "step 3/7  loss 0.2157  dev ndcg@10 0.9620" after each dev evaluation."""
+    """A step bar on a terminal, and "step 3/7  loss 0.2157  dev ndcg@10 0.9620" per dev run."""
 
     loss = float("nan")
+    steps: tqdm | None = None
+
+    def on_step_end(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        **kwargs: object,
+    ) -> None:
+        if not state.is_world_process_zero:
+            return
+        if self.steps is None:
+            self.steps = bar(state.max_steps, "training", unit="step")
+        self.steps.update(state.global_step - self.steps.n)
+        if state.global_step >= state.max_steps:
+            self.steps.close()
 
     def on_log(
         self,
@@ -105,8 +131,9 @@ class ProgressLine(TrainerCallback):
         self.loss = logs.get("loss", self.loss)
         ndcg = [value for key, value in logs.items() if key.endswith("_ndcg@10")]
         if ndcg and state.is_world_process_zero:
-            print(
+            tqdm.write(
                 f"step {state.global_step}/{state.max_steps}  loss {self.loss:.4f}  "
                 f"dev ndcg@10 {ndcg[0]:.4f}",
-                flush=True,
-            )
+                file=sys.stdout,
+            )  # above the step bar
+            sys.stdout.flush()

@@ -36,3 +36,27 @@ def data_dir(tmp_path: Path) -> Path:
     for split in ("train", "dev", "gold"):
         write_jsonl(tmp_path / f"{split}.jsonl", rows)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def static_model():
+    """A small SentenceTransformer (random word vectors, mean pooled) built in milliseconds."""
+    import numpy as np
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import StaticEmbedding
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+
+    words = sorted({word for text in SAMPLE_TEXTS for word in text.lower().split()})
+    vocabulary = {word: index for index, word in enumerate(["[UNK]", *words])}
+    tokenizer = Tokenizer(models.WordLevel(vocabulary, unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.Lowercase()
+    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    weights = np.random.default_rng(0).normal(size=(len(vocabulary), 16)).astype(np.float32)
+    return SentenceTransformer(modules=[StaticEmbedding(tokenizer, embedding_weights=weights)])
+
+
+SAMPLE_TEXTS = [
+    "descale the machine", "run the descale cycle", "milk will not foam", "use cold milk",
+    "grind finer for a slower shot", "check the fuse", "the pump is loud", "prime the pump",
+    "clean the steam wand", "water tank leaks", "replace the gasket", "coffee tastes sour",
+]  # fmt: skip

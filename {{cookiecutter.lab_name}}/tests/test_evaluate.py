@@ -1,33 +1,67 @@
+import csv
 import json
-from pathlib import Path
 
 import pytest
+from conftest import SAMPLE_TEXTS
 
 from inventory.datasets import Document, Record
-from inventory.evaluate import METRICS, ir_evaluator, write_metrics
+from inventory.embeddings import EmbeddingCache
+from inventory.evaluate import GoldEvaluation, dev_evaluator
+from inventory.retrieval import METRICS
+
+GOLD = [
+    Record("descale the machine", ("run the descale cycle",), ("check the fuse",)),
+    Record("milk will not foam", ("use cold milk",), ("prime the pump",)),
+    Record("the pump is loud", ("prime the pump",), ("replace the gasket",)),
+]
+DEV = [
+    Record("coffee tastes sour", ("grind finer for a slower shot",)),
+    Record("water tank leaks", ("replace the gasket",)),
+]
+CORPUS = [Document(f"d{i}", text) for i, text in enumerate(SAMPLE_TEXTS)]
 
 
-def test_gold_corpus_holds_every_passage_once_plus_extra_documents() -> None:
-    records = [
-        Record("descale", ("Run the cycle.",), ("Grind finer.", "Shared tip.")),
-        Record("grind", ("Grind finer.",), ("Shared tip.",)),
-    ]
-    extra = [Document("d9", "A distractor."), Document("x", "Shared tip.")]
-    evaluator = ir_evaluator(records, "gold", extra)
-    corpus = dict(zip(evaluator.corpus_ids, evaluator.corpus, strict=True))
-    texts = ["A distractor.", "Grind finer.", "Run the cycle.", "Shared tip."]
-    assert sorted(corpus.values()) == texts
-    assert evaluator.queries == ["descale", "grind"]
-    relevant = [{corpus[d] for d in evaluator.relevant_docs[q]} for q in evaluator.queries_ids]
-    assert relevant == [{"Run the cycle."}, {"Grind finer."}]
+def test_gold_scores_every_system_and_writes_metrics_and_per_query(static_model, tmp_path) -> None:
+    gold = GoldEvaluation(GOLD, CORPUS, tmp_path / "eval")
+    before = gold.score_model(static_model, "before", EmbeddingCache(static_model, tmp_path / "c"))
+    tuned = EmbeddingCache(static_model)
+    after = gold.score_model(static_model, "after", tuned, epoch=1, steps=4)
+    assert after == before  # the same model ranks the same way
+    hybrid = gold.score_hybrid(static_model, DEV, tuned)
+    metrics = gold.write()
+
+    saved = json.loads((tmp_path / "eval" / "metrics.json").read_text(encoding="utf-8"))
+    assert saved == metrics
+    for system in ("before", "after", "delta", "bm25", "hybrid"):
+        assert set(metrics[system]) == set(METRICS), system
+    assert metrics["hybrid"] == hybrid
+    for system in ("before", "bm25", "hybrid"):
+        assert all(0.0 <= value <= 1.0 for value in metrics[system].values())
+    assert metrics["bm25"]["ndcg@10"] > 0.5  # each gold query shares words with its passage
+    config = metrics["hybrid_config"]
+    assert config["chosen_on"] == "dev" and 0.0 <= config["weight"] <= 1.0
+    assert metrics["bm25_config"]["library"] == "bm25s"
+
+    with (tmp_path / "eval" / "per_query.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["query_id", "system", "ndcg@10", "recall@100"]
+    assert [row["system"] for row in rows] == [s for s in ("before", "after", "bm25", "hybrid")
+                                               for _ in GOLD]  # fmt: skip
+    assert len({row["query_id"] for row in rows}) == len(GOLD)
+    bm25 = [float(row["ndcg@10"]) for row in rows if row["system"] == "bm25"]
+    assert sum(bm25) / len(bm25) == pytest.approx(metrics["bm25"]["ndcg@10"], 1e-5)
+
+    evaluator_csv = tmp_path / "eval" / "Information-Retrieval_evaluation_gold_results.csv"
+    header, *lines = evaluator_csv.read_text(encoding="utf-8").splitlines()
+    assert "cosine-NDCG@10" in header and len(lines) == 2  # before and after
 
 
-def test_write_metrics_saves_before_after_and_delta(tmp_path: Path) -> None:
-    before = dict.fromkeys(METRICS, 0.25)
-    after = dict.fromkeys(METRICS, 0.75)
-    path = tmp_path / "eval" / "metrics.json"
-    metrics = write_metrics(before, after, path)
-    assert json.loads(path.read_text(encoding="utf-8")) == metrics
-    assert set(metrics) == {"before", "after", "delta"}
-    assert metrics["delta"]["ndcg@10"] == pytest.approx(0.5)
-    assert set(metrics["after"]) == set(METRICS)
+def test_dev_evaluator_caps_queries_and_adds_a_seeded_corpus_sample() -> None:
+    dev = [Record(f"question {i}", (f"answer {i}",)) for i in range(20)]
+    evaluator = dev_evaluator(dev, CORPUS, max_queries=5, corpus_sample=4, seed=1)
+    assert len(evaluator.queries) == 5
+    assert len(evaluator.corpus) == 5 + 4
+    again = dev_evaluator(dev, CORPUS, max_queries=5, corpus_sample=4, seed=1)
+    assert again.corpus == evaluator.corpus and again.queries == evaluator.queries
+    everything = dev_evaluator(dev, [], max_queries=50, corpus_sample=500, seed=1)
+    assert len(everything.queries) == 20 and len(everything.corpus) == 20

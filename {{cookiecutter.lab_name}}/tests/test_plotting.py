@@ -65,3 +65,12 @@ def test_the_page_shows_the_manifest_facts(tmp_path: Path) -> None:
     assert "gold 30 rows cdcdcdcdcdcd" in facts["data"]
     assert "query_prompt" in facts["evaluation settings differ from training"]
     assert figures_data(html) == []
+
+
+def test_bm25_and_hybrid_bars_when_scored(tmp_path: Path) -> None:
+    metrics = {system: dict.fromkeys(METRICS, 0.5) for system in ("before", "after", "bm25")}
+    metrics |= {"hybrid": dict.fromkeys(METRICS, 0.6), "hybrid_config": {"weight": 0.5}}
+    page = plot_run(LOG, metrics, tmp_path / "plots")
+    bars = figures_data(page.read_text(encoding="utf-8"))[0]
+    assert [trace["name"] for trace in bars] == ["before", "after", "bm25", "hybrid"]
+    assert bars[3]["y"] == [0.6] * len(METRICS)

@@ -1,0 +1,127 @@
+"""Retrieval tasks, rankings and the standard IR metrics, per query.
+
+The metrics follow sentence-transformers' InformationRetrievalEvaluator exactly (binary relevance;
+tests/test_retrieval.py checks that both agree), but are kept per query so that runs can be
+compared query by query and a ranking from any system (dense, BM25, fused) can be scored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from inventory.datasets import Document, Record
+
+DEPTH = 100  # documents ranked per query: the deepest cut-off of METRICS
+METRICS = ("ndcg@10", "mrr@10", "map@100", "recall@1", "recall@10", "recall@100")
+CHUNK = 50_000  # corpus documents scored at once
+
+
+@dataclass(frozen=True)
+class Task:
+    """Queries, a corpus, and the documents relevant to each query (by corpus position)."""
+
+    name: str
+    query_ids: list[str]
+    queries: list[str]
+    doc_ids: list[str]
+    documents: list[str]
+    relevant: list[frozenset[int]]
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Each query's best documents, best first: corpus positions (-1 where none) and scores."""
+
+    indices: np.ndarray  # (queries, depth) int64
+    scores: np.ndarray  # (queries, depth) float32
+
+
+def build_task(
+    records: Sequence[Record], name: str, extra_documents: Sequence[Document] = ()
+) -> Task:
+    """A task whose corpus is every pos/neg passage of `records` plus `extra_documents`.
+
+    Identical texts become one document, so a passage shared by several queries counts once.
+    Query ids are a hash of the query text (`gold-3f9a0c1b2d`): the same in every run on the same
+    gold file, whatever the order of its lines; a repeated query text gets `-2`, `-3`, ...
+    """
+    corpus: dict[str, str] = {}  # text -> document id
+    query_ids: list[str] = []
+    seen: Counter[str] = Counter()
+    for record in records:
+        for text in record.pos + record.neg:
+            corpus.setdefault(text, f"{name}-doc-{len(corpus) + 1}")
+        query_id = f"{name}-{hashlib.sha1(record.query.encode()).hexdigest()[:10]}"
+        seen[query_id] += 1
+        query_ids.append(query_id if seen[query_id] == 1 else f"{query_id}-{seen[query_id]}")
+    for document in extra_documents:
+        corpus.setdefault(document.text, f"corpus-{document.id}")
+    position = {text: index for index, text in enumerate(corpus)}
+    return Task(
+        name=name,
+        query_ids=query_ids,
+        queries=[record.query for record in records],
+        doc_ids=list(corpus.values()),
+        documents=list(corpus),
+        relevant=[frozenset(position[text] for text in record.pos) for record in records],
+    )
+
+
+def dense_ranking(
+    queries: np.ndarray,
+    documents: np.ndarray,
+    similarity: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    depth: int = DEPTH,
+) -> Ranking:
+    """Exact top-`depth` documents of every query by `similarity` (the model's score function)."""
+    depth = min(depth, len(documents))
+    query_tensor = torch.from_numpy(queries)
+    best_scores, best_indices = [], []
+    for start in range(0, len(documents), CHUNK):
+        scores = similarity(query_tensor, torch.from_numpy(documents[start : start + CHUNK]))
+        top = scores.topk(min(depth, scores.shape[1]), dim=1)
+        best_scores.append(top.values)
+        best_indices.append(top.indices + start)
+    scores, indices = torch.cat(best_scores, dim=1), torch.cat(best_indices, dim=1)
+    top = scores.topk(depth, dim=1)
+    return Ranking(indices.gather(1, top.indices).numpy(), top.values.float().numpy())
+
+
+def per_query_metrics(
+    ranking: Ranking, relevant: Sequence[frozenset[int]]
+) -> dict[str, np.ndarray]:
+    """Every metric of METRICS (and accuracy/precision at 1, 10, 100) for each query."""
+    hits = np.array(
+        [
+            [index in wanted for index in row]
+            for row, wanted in zip(ranking.indices, relevant, strict=True)
+        ],
+        dtype=np.float64,
+    ).reshape(len(relevant), -1)
+    hits = np.pad(hits, ((0, 0), (0, max(0, DEPTH - hits.shape[1]))))  # short lists: misses
+    n_relevant = np.array([len(wanted) for wanted in relevant], dtype=np.float64)
+    ranks = np.arange(1, DEPTH + 1)
+    discounts = 1 / np.log2(ranks + 1)
+    ideal = np.array([discounts[: min(int(n), 10)].sum() for n in n_relevant])
+    precision_at_hits = np.cumsum(hits, axis=1) / ranks * hits
+    metrics = {
+        "ndcg@10": (hits[:, :10] * discounts[:10]).sum(axis=1) / ideal,
+        "mrr@10": (hits[:, :10] / ranks[:10]).max(axis=1),
+        "map@100": precision_at_hits.sum(axis=1) / np.minimum(DEPTH, n_relevant),
+    }
+    for k in (1, 10, 100):
+        metrics[f"recall@{k}"] = hits[:, :k].sum(axis=1) / n_relevant
+        metrics[f"precision@{k}"] = hits[:, :k].sum(axis=1) / k
+        metrics[f"accuracy@{k}"] = hits[:, :k].max(axis=1)
+    return metrics
+
+
+def mean_metrics(per_query: dict[str, np.ndarray]) -> dict[str, float]:
+    """The average over queries of each metric in METRICS."""
+    return {metric: float(per_query[metric].mean()) for metric in METRICS}

@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+from conftest import SAMPLE_TEXTS
+
+from inventory.datasets import Document, Record
+from inventory.evaluate import ir_evaluator
+from inventory.retrieval import (
+    METRICS,
+    Ranking,
+    build_task,
+    dense_ranking,
+    mean_metrics,
+    per_query_metrics,
+)
+
+RECORDS = [
+    Record(SAMPLE_TEXTS[0], (SAMPLE_TEXTS[1],), (SAMPLE_TEXTS[5],)),
+    Record(SAMPLE_TEXTS[2], (SAMPLE_TEXTS[3], SAMPLE_TEXTS[8]), (SAMPLE_TEXTS[4],)),
+    Record(SAMPLE_TEXTS[6], (SAMPLE_TEXTS[7],), (SAMPLE_TEXTS[9], SAMPLE_TEXTS[10])),
+    Record(SAMPLE_TEXTS[11], (SAMPLE_TEXTS[4],)),
+]
+
+
+def test_corpus_holds_every_passage_once_plus_extra_documents() -> None:
+    records = [
+        Record("descale", ("Run the cycle.",), ("Grind finer.", "Shared tip.")),
+        Record("grind", ("Grind finer.",), ("Shared tip.",)),
+        Record("descale", ("Shared tip.",)),
+    ]
+    extra = [Document("d9", "A distractor."), Document("x", "Shared tip.")]
+    task = build_task(records, "gold", extra)
+    texts = ["A distractor.", "Grind finer.", "Run the cycle.", "Shared tip."]
+    assert sorted(task.documents) == texts
+    assert task.doc_ids[task.documents.index("A distractor.")] == "corpus-d9"
+    assert [{task.documents[i] for i in rel} for rel in task.relevant] == [
+        {"Run the cycle."}, {"Grind finer."}, {"Shared tip."},
+    ]  # fmt: skip
+    first, second, repeated = task.query_ids
+    assert first.startswith("gold-") and repeated == f"{first}-2" and second != first
+    assert build_task(records[::-1], "gold").query_ids[1] == second  # the line order is irrelevant
+
+
+def test_metrics_by_hand() -> None:
+    ranking = Ranking(np.array([[5, 3, 9, -1]]), np.array([[0.9, 0.8, 0.7, 0.0]], np.float32))
+    metrics = per_query_metrics(ranking, [frozenset({3, 4})])
+    assert metrics["mrr@10"][0] == pytest.approx(0.5)
+    assert metrics["ndcg@10"][0] == pytest.approx((1 / np.log2(3)) / (1 + 1 / np.log2(3)))
+    assert metrics["map@100"][0] == pytest.approx(0.5 / 2)
+    assert (metrics["recall@1"][0], metrics["recall@10"][0]) == (0.0, 0.5)
+
+
+def test_metrics_equal_information_retrieval_evaluator(static_model) -> None:
+    """The lab's exact top-k and metrics give what sentence-transformers' evaluator gives."""
+    extra = [Document(str(i), text) for i, text in enumerate(SAMPLE_TEXTS)]
+    task = build_task(RECORDS, "gold", extra)
+    expected = ir_evaluator(task)(static_model)
+    queries = static_model.encode_query(task.queries)
+    documents = static_model.encode_document(task.documents)
+    ranking = dense_ranking(queries, documents, static_model.similarity)
+    per_query = per_query_metrics(ranking, task.relevant)
+    ours = mean_metrics(per_query) | {
+        f"{kind}@{k}": float(per_query[f"{kind}@{k}"].mean())
+        for kind in ("accuracy", "precision") for k in (1, 10)
+    }  # fmt: skip
+    for metric in (*METRICS, "accuracy@1", "accuracy@10", "precision@1", "precision@10"):
+        assert ours[metric] == pytest.approx(expected[f"gold_cosine_{metric}"]), metric
