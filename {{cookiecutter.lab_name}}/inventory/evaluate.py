@@ -18,9 +18,9 @@ import numpy as np
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
 
+from inventory import distributed
 from inventory.bm25 import SETTINGS as BM25_SETTINGS
 from inventory.bm25 import bm25_ranking
-from inventory import distributed
 from inventory.datasets import Document, Record
 from inventory.embeddings import EmbeddingCache
 from inventory.files import write_json, write_text

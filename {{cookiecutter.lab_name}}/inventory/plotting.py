@@ -30,6 +30,11 @@ th { color: #555; font-weight: normal }</style></head>
 
 @distributed.main_process
 def plot_run(log: list[dict], metrics: dict | None, plots_dir: Path) -> Path:
+    """Write plots_dir/index.html (once, by rank 0, under a launcher); see write_page."""
+    return write_page(log, metrics, plots_dir)
+
+
+def write_page(log: list[dict], metrics: dict | None, plots_dir: Path) -> Path:
     """Write plots_dir/index.html; the facts come from the manifest.json next to plots_dir."""
     record = read_json(plots_dir.parent / "manifest.json", missing={})
     figures = [loss_figure(log), dev_metrics_figure(log)] if log else []
@@ -53,7 +58,8 @@ def plot_run(log: list[dict], metrics: dict | None, plots_dir: Path) -> Path:
 def write_report(run_dir: Path) -> Path:
     """(Re)write a run's page from its files: train_log.json, eval/metrics.json, manifest.json."""
     log = read_json(run_dir / "train_log.json", missing=[])
-    return plot_run(log, read_json(run_dir / "eval" / "metrics.json"), run_dir / "plots")
+    # Not plot_run: only rank 0 finishes a run, so this must not wait for the other processes.
+    return write_page(log, read_json(run_dir / "eval" / "metrics.json"), run_dir / "plots")
 
 
 def key_facts(record: dict[str, Any]) -> list[tuple[str, str]]:
@@ -69,10 +75,8 @@ def key_facts(record: dict[str, Any]) -> list[tuple[str, str]]:
         ("base model", f"{model.get('name')}  {_identity(model)}"),
         ("recipe", f"{recipe['name']} ({recipe['loss']})" if recipe else "not reached"),
         ("hyperparameters", ", ".join(f"{k}={v}" for k, v in train.items())),
-        ("data", ", ".join(f"{k} {v['rows']} rows {v['sha256'][:12]}"
-                           for k, v in record.get("data", {}).items())),  # fmt: skip
-        ("git", f"{git.get('commit', '')[:12]}{' (dirty)' if git.get('dirty') else ''}"
-                if git else "not a git repository"),  # fmt: skip
+        ("data", ", ".join(_data_fact(name, v) for name, v in record.get("data", {}).items())),
+        ("git", _git_fact(git)),
         ("versions", ", ".join(f"{k} {v}" for k, v in record.get("versions", {}).items())),
         ("hardware", _hardware(record.get("hardware", {}))),
         ("data folder", str(config.get("data_dir"))),
@@ -81,6 +85,16 @@ def key_facts(record: dict[str, Any]) -> list[tuple[str, str]]:
     if differences:
         rows.append(("evaluation settings differ from training", "; ".join(differences)))
     return rows
+
+
+def _data_fact(name: str, data: dict[str, Any]) -> str:
+    return f"{name} {data['rows']} rows {data['sha256'][:12]}"
+
+
+def _git_fact(git: dict[str, Any]) -> str:
+    if not git:
+        return "not a git repository"
+    return f"{git.get('commit', '')[:12]}{' (dirty)' if git.get('dirty') else ''}"
 
 
 def _identity(model: dict[str, Any]) -> str:
