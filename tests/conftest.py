@@ -76,3 +76,19 @@ def lab(cookies_session) -> Path:
 def tiny_model(lab: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny random BERT (tests/tiny_model.py) with a vocabulary from the lab's data."""
     return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", lab_texts(lab / "data"))
+
+
+def add_recipe(lab: Path, recipe: str, experiment: str) -> Path:
+    """Render recipes/<recipe> into `lab` as experiments/<experiment>.py (existing files kept),
+    as plain cookiecutter does; returns the experiment file."""
+    from cookiecutter.main import cookiecutter
+
+    cookiecutter(
+        str(REPO_ROOT / "recipes" / recipe),
+        no_input=True,
+        extra_context={"lab": lab.name, "experiment": experiment},
+        output_dir=str(lab.parent),
+        overwrite_if_exists=True,
+        skip_if_file_exists=True,
+    )
+    return lab / "experiments" / f"{experiment}.py"

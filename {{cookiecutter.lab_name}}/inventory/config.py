@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 from inventory.settings import BASE_MODEL
 
@@ -38,27 +39,20 @@ class RunConfig:
     output_dir: Path  # each run gets its own folder in it (inventory/runs.py)
     train: TrainConfig
     verbose: bool = False
+    options: Any = None  # a recipe's own settings (a dataclass), one flag per field
 
 
-def parse_args(script: str, defaults: TrainConfig, argv: list[str] | None = None) -> RunConfig:
-    """Parse the shared experiment flags; the experiment is named after its script file."""
+def parse_args(
+    script: str, defaults: TrainConfig, argv: list[str] | None = None, *, options: Any = None
+) -> RunConfig:
+    """Parse the shared experiment flags, plus one flag per field of `options` (a recipe's own
+    settings, e.g. `mini_batch_size` becomes --mini-batch-size); the run is named after its
+    script file."""
     name = Path(script).stem
     parser = argparse.ArgumentParser(prog=Path(script).name, description=f"Run {name}.")
-    parser.add_argument("--base-model", default=BASE_MODEL, help="hub id or local folder")
-    parser.add_argument("--data-dir", type=Path, default=LAB_ROOT / "data")
-    parser.add_argument("--output-dir", type=Path, default=LAB_ROOT / "results" / name)
-    parser.add_argument("--epochs", type=int, default=defaults.epochs)
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--report-to", default=defaults.report_to, help="tracker (default: none)")
-    parser.add_argument(
-        "--gather-across-devices",
-        action=argparse.BooleanOptionalAction,
-        default=defaults.gather_across_devices,
-        help="under torchrun/accelerate: in-batch negatives from every process's batch",
-    )
-    parser.add_argument("--verbose", action="store_true", help="show the libraries' own output")
+    _add_shared_flags(parser, defaults)
+    for option in fields(options) if options is not None else ():
+        _add_option(parser, option.name, getattr(options, option.name))
     args = parser.parse_args(argv)
     for flag in ("epochs", "batch_size"):
         if getattr(args, flag) < 1:
@@ -74,6 +68,11 @@ def parse_args(script: str, defaults: TrainConfig, argv: list[str] | None = None
         report_to=args.report_to,
         gather_across_devices=args.gather_across_devices,
     )
+    if options is not None:
+        chosen = {f.name: getattr(args, f.name) for f in fields(options)}
+        options = replace(
+            options, **{k: tuple(v) if isinstance(v, list) else v for k, v in chosen.items()}
+        )
     return RunConfig(
         name=name,
         base_model=args.base_model,
@@ -81,7 +80,39 @@ def parse_args(script: str, defaults: TrainConfig, argv: list[str] | None = None
         output_dir=args.output_dir,
         train=train,
         verbose=args.verbose,
+        options=options,
     )
+
+
+def _add_shared_flags(parser: argparse.ArgumentParser, defaults: TrainConfig) -> None:
+    name = parser.prog.removesuffix(".py")
+    parser.add_argument("--base-model", default=BASE_MODEL, help="hub id or local folder")
+    parser.add_argument("--data-dir", type=Path, default=LAB_ROOT / "data")
+    parser.add_argument("--output-dir", type=Path, default=LAB_ROOT / "results" / name)
+    parser.add_argument("--epochs", type=int, default=defaults.epochs)
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--report-to", default=defaults.report_to, help="tracker (default: none)")
+    parser.add_argument(
+        "--gather-across-devices",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.gather_across_devices,
+        help="under torchrun/accelerate: in-batch negatives from every process's batch",
+    )
+    parser.add_argument("--verbose", action="store_true", help="show the libraries' own output")
+
+
+def _add_option(parser: argparse.ArgumentParser, name: str, default: Any) -> None:
+    flag = "--" + name.replace("_", "-")
+    if isinstance(default, bool):
+        parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+    elif isinstance(default, (int, float, str, Path)):
+        parser.add_argument(flag, type=type(default), default=default, help=f"default {default}")
+    else:  # a tuple of numbers, e.g. Matryoshka dimensions
+        parser.add_argument(
+            flag, type=int, nargs="+", default=list(default), help=f"default {default}"
+        )
 
 
 def tracker_problem(name: str) -> str | None:

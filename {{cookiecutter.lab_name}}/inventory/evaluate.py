@@ -123,9 +123,14 @@ class GoldEvaluation:
         weight, dev_ndcg = choose_weight(dense, sparse, task.relevant)
         self.rankings["hybrid"] = fuse(self.rankings["after"], self.rankings["bm25"], weight)
         self.per_query["hybrid"] = per_query_metrics(self.rankings["hybrid"], self.task.relevant)
+        dev_alone = {
+            name: float(per_query_metrics(ranking, task.relevant)["ndcg@10"].mean())
+            for name, ranking in (("after", dense), ("bm25", sparse))
+        }  # on dev, to choose between settings without looking at gold
         self.hybrid_config = {
             "method": "rrf", "weight": weight, "rrf_k": RRF_K, "fused": ["after", "bm25"],
             "chosen_on": "dev", "dev_ndcg@10": dev_ndcg,
+            "dev_ndcg@10_alone": dev_alone, "dev_queries": len(task.queries),
         }  # fmt: skip
         return mean_metrics(self.per_query["hybrid"])
 

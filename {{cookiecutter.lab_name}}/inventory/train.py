@@ -1,4 +1,4 @@
-"""Fine-tuning with in-batch negatives (MultipleNegativesRankingLoss)."""
+"""Fine-tuning a bi-encoder with SentenceTransformerTrainer: any dataset, any loss."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import sys
 from collections.abc import Sequence
 
 import torch
+from datasets import Dataset
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.base.sampler import BatchSamplers
 from sentence_transformers.sentence_transformer import (
     SentenceTransformerTrainer,
     SentenceTransformerTrainingArguments,
 )
-from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 from tqdm.auto import tqdm
 from transformers import (
     PrinterCallback,
@@ -24,7 +24,7 @@ from transformers import (
 
 from inventory import distributed
 from inventory.config import TrainConfig
-from inventory.datasets import Document, Record, to_training_dataset
+from inventory.datasets import Document, Record
 from inventory.evaluate import dev_evaluator
 from inventory.files import write_json
 from inventory.manifest import differences, encoding
@@ -34,18 +34,20 @@ from inventory.runs import Run
 
 def train(
     model: SentenceTransformer,
-    train: list[Record],
+    dataset: Dataset,
+    loss: torch.nn.Module,
     dev: list[Record],
     config: TrainConfig,
     run: Run,
     corpus: Sequence[Document] = (),
+    recipe: str = "in-batch negatives",
 ) -> list[dict]:
-    """Fine-tune `model` in place, save it to run.final_dir and return the training log.
+    """Fine-tune `model` in place on `dataset` with `loss`; save it to run.final_dir and return
+    the training log. The run's manifest records the recipe, the loss and the dataset's columns.
 
-    Each query's positive is contrasted with the other passages in the batch (and its hard
-    negative, when the data has them); the dev split is evaluated about ten times during training,
-    among a seeded sample of `corpus` (config.dev_queries, config.dev_corpus_sample).
-    Under torchrun or accelerate launch every process trains on its share of the batches.
+    The dev split is evaluated about ten times during training, among a seeded sample of `corpus`
+    (config.dev_queries, config.dev_corpus_sample). Under torchrun or accelerate launch every
+    process trains on its share of the batches.
     """
     args = SentenceTransformerTrainingArguments(
         output_dir=str(run.dir),  # the dev evaluator writes its CSV to run.dir/eval/
@@ -67,8 +69,6 @@ def train(
         use_cpu=not torch.accelerator.is_available(),
         disable_tqdm=True,
     )
-    dataset = to_training_dataset(train)
-    loss = MultipleNegativesRankingLoss(model, gather_across_devices=config.gather_across_devices)
     evaluator = dev_evaluator(
         dev, corpus, config.dev_queries, config.dev_corpus_sample, config.seed
     )
@@ -79,8 +79,9 @@ def train(
     shared = None if isinstance(args.prompts, dict) else args.prompts  # one prompt for all columns
     prompts = args.prompts if isinstance(args.prompts, dict) else {}
     training = encoding(model, prompts.get("anchor", shared), prompts.get("positive", shared))
-    recipe = {"name": "in-batch negatives", "loss": type(loss).__name__}
-    run.note(recipe=recipe | {"columns": dataset.column_names, "batch_sampler": "no_duplicates"})
+    columns = dataset.column_names
+    run.note(recipe={"name": recipe, "loss": type(loss).__name__, "columns": columns,
+                     "batch_sampler": "no_duplicates"})  # fmt: skip
     trainer.remove_callback(PrinterCallback)  # one short line per dev evaluation instead
     trainer.add_callback(ProgressLine())
     trainer.train()

@@ -1,6 +1,7 @@
 import json
 import os
 import signal
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,28 @@ def test_defaults_come_from_the_experiment_and_the_lab() -> None:
     assert config.output_dir == LAB_ROOT / "results" / "exp_07_try"
     assert config.train == DEFAULTS
     assert config.train.report_to == "none"  # nothing is sent anywhere by default
+
+
+@dataclass(frozen=True)
+class RecipeOptions:
+    cached: bool = False
+    mini_batch_size: int = 32
+    margin: float = 0.95
+    dims: tuple[int, ...] = (256, 64)
+
+
+def test_a_recipe_gets_one_flag_per_option_with_its_defaults() -> None:
+    assert parse_args("exp.py", DEFAULTS, [], options=RecipeOptions()).options == RecipeOptions()
+    argv = ["--cached", "--mini-batch-size", "8", "--margin", "0.9", "--dims", "128", "32"]
+    config = parse_args("exp.py", DEFAULTS, argv, options=RecipeOptions())
+    assert config.options == RecipeOptions(True, 8, 0.9, (128, 32))
+    assert config.train == DEFAULTS
+
+
+def test_an_unknown_recipe_option_is_a_usage_error() -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args("exp.py", DEFAULTS, ["--cached"])  # no options: the flag does not exist
+    assert exit_info.value.code == 2
 
 
 def test_flags_override_the_defaults(tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+../../../../{{cookiecutter.lab_name}}/experiments/exp_01_baseline.py

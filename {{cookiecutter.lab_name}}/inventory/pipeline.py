@@ -1,0 +1,69 @@
+"""The steps every experiment shares, whatever its recipe: open a run, then close it.
+
+`start` checks the results folder, loads and cleans the data, loads the base model, starts the
+run record and scores the base model on gold beside BM25. `finish` scores the fine-tuned model,
+fuses it with BM25 (weight chosen on dev), writes metrics.json and the report page, and prints
+one summary line. An experiment only says how it trains in between.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sentence_transformers import SentenceTransformer
+
+from inventory import evaluate, plotting, preprocess
+from inventory.config import RunConfig
+from inventory.datasets import Splits, load_splits
+from inventory.embeddings import CACHE_DIR, EmbeddingCache
+from inventory.models import load_model
+from inventory.progress import quiet_libraries
+from inventory.runs import Run, check_run, start_run
+
+
+@dataclass
+class Experiment:
+    """One experiment run in progress: its settings, data, model, run record and gold scores."""
+
+    config: RunConfig
+    splits: Splits
+    model: SentenceTransformer
+    run: Run
+    gold: evaluate.GoldEvaluation
+    before: dict[str, float]
+
+
+def start(config: RunConfig) -> Experiment:
+    """Everything before training; bad data or a missing model stop here, before any work."""
+    check_run(config)  # the results folder can take a new run
+    quiet_libraries(config.verbose)
+    splits, reports = preprocess.clean_splits(load_splits(config.data_dir))
+    for report in reports:
+        print(report)
+    model = load_model(config.base_model, config.train.max_seq_length)
+    run = start_run(config)  # results/<experiment>/<run id>/ and its manifest
+    gold = evaluate.GoldEvaluation(splits.gold, splits.corpus, run.eval_dir)  # BM25 at once
+    # The base model's vectors are cached in .cache/embeddings/: a rerun encodes only new texts.
+    before = gold.score_model(model, "before", EmbeddingCache(model, CACHE_DIR))
+    return Experiment(config, splits, model, run, gold, before)
+
+
+def finish(experiment: Experiment, log: list[dict]) -> dict:
+    """Score the fine-tuned model and the hybrid on gold, write the results, print a summary."""
+    model, gold, run = experiment.model, experiment.gold, experiment.run
+    tuned = EmbeddingCache(model)  # in memory: one encoding serves "after" and the hybrid
+    steps = log[-1]["step"] if log else 0
+    after = gold.score_model(
+        model, "after", tuned, epoch=experiment.config.train.epochs, steps=steps
+    )
+    hybrid = gold.score_hybrid(model, experiment.splits.dev, tuned)  # fusion weight chosen on dev
+    metrics = gold.write()
+    plotting.plot_run(log, metrics, run.plots_dir)
+    print(f"model:   {run.final_dir}")
+    print(f"metrics: {run.eval_dir / 'metrics.json'}")
+    print(f"plots:   {run.plots_dir}")
+    print(
+        f"gold ndcg@10: before {experiment.before['ndcg@10']:.4f} -> after {after['ndcg@10']:.4f}  "
+        f"(bm25 {metrics['bm25']['ndcg@10']:.4f}, hybrid {hybrid['ndcg@10']:.4f})"
+    )
+    return metrics
