@@ -1,8 +1,9 @@
 """In-batch negatives: fine-tune the base model on data/train.jsonl, compare retrieval on gold.
 
 Each query's positive is contrasted with every other passage in its batch
-(MultipleNegativesRankingLoss). Run from the lab folder: `python experiments/<this file>.py`
-(add --help to see the options).
+(MultipleNegativesRankingLoss); --cached computes the same loss a mini-batch at a time, for large
+batches in little memory. Run from the lab folder: `python experiments/<this file>.py` (add
+--help to see the options).
 """
 
 import sys
@@ -14,12 +15,13 @@ from inventory import pipeline
 from inventory.config import TrainConfig, parse_args
 from inventory.datasets import to_training_dataset
 from inventory.errors import run_experiment
-from inventory.losses import in_batch_negatives
+from inventory.losses import InBatchOptions, in_batch_negatives
 from inventory.train import train
 
 
 def main() -> None:
-    config = parse_args(__file__, TrainConfig(epochs=1, batch_size=16, learning_rate=5e-5))
+    defaults = TrainConfig(epochs=1, batch_size=16, learning_rate=5e-5)
+    config = parse_args(__file__, defaults, options=InBatchOptions())
 
     # 1. Data, base model and run record; the base model and BM25 scored on gold.
     experiment = pipeline.start(config)
@@ -27,7 +29,7 @@ def main() -> None:
 
     # 2. Fine-tune: (anchor, positive[, negative]) rows, in-batch negatives.
     dataset = to_training_dataset(splits.train)
-    loss = in_batch_negatives(model, config.train)
+    loss = in_batch_negatives(model, config.train, config.options)
     log = train(model, dataset, loss, splits.dev, config.train, experiment.run, splits.corpus)
 
     # 3. Gold after fine-tuning, the hybrid with BM25, metrics.json and the report page.

@@ -11,8 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sentence_transformers import SentenceTransformer
@@ -39,6 +40,8 @@ from inventory.retrieval import (
 SYSTEMS = ("before", "after", "bm25", "hybrid")
 PER_QUERY = ("ndcg@10", "recall@100")  # the columns of eval/per_query.csv
 EVALUATOR_CSV = "Information-Retrieval_evaluation_gold_results.csv"
+# Sees the gold vectors of every model scored: (evaluation, system, model, queries, documents).
+VectorHook = Callable[["GoldEvaluation", str, SentenceTransformer, np.ndarray, np.ndarray], None]
 
 
 def ir_evaluator(task: Task) -> InformationRetrievalEvaluator:
@@ -80,12 +83,23 @@ class GoldEvaluation:
 
     Under torchrun or accelerate launch, rank 0 alone scores and writes; the other processes wait
     at each call for its result (inventory/distributed.py).
+
+    `hooks` see the query and document vectors of every model scored (a recipe scores them
+    otherwise, e.g. truncated); what a hook puts in `extra` is written into metrics.json.
     """
 
-    def __init__(self, gold: Sequence[Record], corpus: Sequence[Document], eval_dir: Path) -> None:
+    def __init__(
+        self,
+        gold: Sequence[Record],
+        corpus: Sequence[Document],
+        eval_dir: Path,
+        hooks: Sequence[VectorHook] = (),
+    ) -> None:
         self.task = build_task(gold, "gold", corpus)
         self.corpus = corpus
         self.eval_dir = eval_dir
+        self.hooks = list(hooks)
+        self.extra: dict[str, Any] = {}  # a recipe's own results, by key, for metrics.json
         self.rankings: dict[str, Ranking] = {}
         self.per_query: dict[str, dict[str, np.ndarray]] = {}
         self.hybrid_config: dict = {}
@@ -104,6 +118,8 @@ class GoldEvaluation:
         self.rankings[system] = dense_ranking(queries, documents, model.similarity)
         self.per_query[system] = per_query_metrics(self.rankings[system], self.task.relevant)
         self._append_evaluator_csv(model.similarity_fn_name or "cosine", epoch, steps, system)
+        for hook in self.hooks:
+            hook(self, system, model, queries, documents)
         return mean_metrics(self.per_query[system])
 
     @distributed.main_process
@@ -153,6 +169,7 @@ class GoldEvaluation:
             "documents": len(self.task.documents),
             "dense_ranking": f"exact top-{DEPTH} by the model's similarity",
         }
+        metrics |= self.extra
         write_json(self.eval_dir / "metrics.json", metrics)  # atomic, like every result file
         table = io.StringIO()
         writer = csv.writer(table, lineterminator="\n")

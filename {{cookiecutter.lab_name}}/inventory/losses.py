@@ -2,15 +2,43 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sentence_transformers import SentenceTransformer
-from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+from sentence_transformers.sentence_transformer.losses import (
+    CachedMultipleNegativesRankingLoss,
+    MultipleNegativesRankingLoss,
+)
 
 from inventory.config import TrainConfig
+from inventory.errors import LabError
+
+
+@dataclass(frozen=True)
+class InBatchOptions:
+    """--cached trades about one extra forward pass per step for a batch size that no longer
+    costs memory: the batch is embedded --mini-batch-size texts at a time (GradCache)."""
+
+    cached: bool = False
+    mini_batch_size: int = 32
 
 
 def in_batch_negatives(
-    model: SentenceTransformer, config: TrainConfig
-) -> MultipleNegativesRankingLoss:
+    model: SentenceTransformer, config: TrainConfig, options: InBatchOptions | None = None
+) -> MultipleNegativesRankingLoss | CachedMultipleNegativesRankingLoss:
     """Each query's positive against every other passage in the batch (and its hard negative,
-    when the data has them). With --gather-across-devices, against every process's batch."""
-    return MultipleNegativesRankingLoss(model, gather_across_devices=config.gather_across_devices)
+    when the data has them). With --gather-across-devices, against every process's batch.
+
+    With `options.cached`, the same loss computed by CachedMultipleNegativesRankingLoss: memory
+    grows with the mini-batch, not the batch, so --batch-size can be in the thousands."""
+    if options is None or not options.cached:
+        return MultipleNegativesRankingLoss(
+            model, gather_across_devices=config.gather_across_devices
+        )
+    if options.mini_batch_size < 1:
+        raise LabError("--mini-batch-size must be at least 1")
+    return CachedMultipleNegativesRankingLoss(
+        model,
+        mini_batch_size=options.mini_batch_size,
+        gather_across_devices=config.gather_across_devices,
+    )

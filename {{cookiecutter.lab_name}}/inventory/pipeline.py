@@ -8,13 +8,14 @@ one summary line. An experiment only says how it trains in between.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sentence_transformers import SentenceTransformer
 
 from inventory import evaluate, plotting, preprocess
 from inventory.config import RunConfig
-from inventory.datasets import Splits, load_splits
+from inventory.datasets import DataError, Splits, load_splits
 from inventory.embeddings import CACHE_DIR, EmbeddingCache
 from inventory.models import load_model
 from inventory.progress import quiet_libraries
@@ -33,16 +34,28 @@ class Experiment:
     before: dict[str, float]
 
 
-def start(config: RunConfig) -> Experiment:
-    """Everything before training; bad data or a missing model stop here, before any work."""
+def start(
+    config: RunConfig, *, needs: Sequence[str] = (), hooks: Sequence[evaluate.VectorHook] = ()
+) -> Experiment:
+    """Everything before training; bad data or a missing model stop here, before any work.
+
+    `needs`: what the recipe needs beyond queries and positives ("neg": negatives in train).
+    `hooks`: see the gold vectors of every model scored (evaluate.GoldEvaluation).
+    """
     check_run(config)  # the results folder can take a new run
     quiet_libraries(config.verbose)
     splits, reports = preprocess.clean_splits(load_splits(config.data_dir))
     for report in reports:
         print(report)
+    if "neg" in needs and not any(record.neg for record in splits.train):
+        raise DataError(
+            config.data_dir / "train.jsonl",
+            'no record has negatives ("neg"), which this recipe needs: add them to the records, '
+            "or mine them first with the hard-negatives recipe",
+        )
     model = load_model(config.base_model, config.train.max_seq_length)
     run = start_run(config)  # results/<experiment>/<run id>/ and its manifest
-    gold = evaluate.GoldEvaluation(splits.gold, splits.corpus, run.eval_dir)  # BM25 at once
+    gold = evaluate.GoldEvaluation(splits.gold, splits.corpus, run.eval_dir, hooks)  # BM25 now
     # The base model's vectors are cached in .cache/embeddings/: a rerun encodes only new texts.
     before = gold.score_model(model, "before", EmbeddingCache(model, CACHE_DIR))
     return Experiment(config, splits, model, run, gold, before)

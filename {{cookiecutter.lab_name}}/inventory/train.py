@@ -41,9 +41,14 @@ def train(
     run: Run,
     corpus: Sequence[Document] = (),
     recipe: str = "in-batch negatives",
+    batch_sampler: BatchSamplers = BatchSamplers.NO_DUPLICATES,
 ) -> list[dict]:
     """Fine-tune `model` in place on `dataset` with `loss`; save it to run.final_dir and return
     the training log. The run's manifest records the recipe, the loss and the dataset's columns.
+
+    `batch_sampler`: the default keeps a text from appearing twice in a batch, where it would be
+    a false in-batch negative; a loss without in-batch negatives (pairs with labels) takes
+    BatchSamplers.BATCH_SAMPLER, a plain shuffle.
 
     The dev split is evaluated about ten times during training, among a seeded sample of `corpus`
     (config.dev_queries, config.dev_corpus_sample). Under torchrun or accelerate launch every
@@ -56,7 +61,7 @@ def train(
         learning_rate=config.learning_rate,
         warmup_steps=config.warmup,
         seed=config.seed,
-        batch_sampler=BatchSamplers.NO_DUPLICATES,  # a duplicate in the batch is a false negative
+        batch_sampler=batch_sampler,
         eval_strategy="steps",
         eval_steps=0.1,  # fractions of the total number of steps
         logging_steps=0.05,
@@ -81,7 +86,7 @@ def train(
     training = encoding(model, prompts.get("anchor", shared), prompts.get("positive", shared))
     columns = dataset.column_names
     run.note(recipe={"name": recipe, "loss": type(loss).__name__, "columns": columns,
-                     "batch_sampler": "no_duplicates"})  # fmt: skip
+                     "batch_sampler": batch_sampler.value})  # fmt: skip
     trainer.remove_callback(PrinterCallback)  # one short line per dev evaluation instead
     trainer.add_callback(ProgressLine())
     trainer.train()
