@@ -35,8 +35,8 @@ EXPECTED_FILES = {
         for module in (
             "conftest", "test_bm25_fusion", "test_config_and_runs", "test_contract",
             "test_datasets", "test_distributed", "test_embeddings", "test_evaluate",
-            "test_manifest", "test_models", "test_plotting", "test_preprocess", "test_progress",
-            "test_retrieval",
+            "test_losses", "test_manifest", "test_models", "test_plotting", "test_preprocess",
+            "test_progress", "test_retrieval",
         )
     ),
 }

@@ -37,8 +37,11 @@ def in_batch_negatives(
         )
     if options.mini_batch_size < 1:
         raise LabError("--mini-batch-size must be at least 1")
-    return CachedMultipleNegativesRankingLoss(
-        model,
-        mini_batch_size=options.mini_batch_size,
-        gather_across_devices=config.gather_across_devices,
-    )
+    try:
+        return CachedMultipleNegativesRankingLoss(
+            model,
+            mini_batch_size=options.mini_batch_size,
+            gather_across_devices=config.gather_across_devices,
+        )
+    except ValueError as error:  # a model it cannot split into mini-batches (StaticEmbedding)
+        raise LabError(f"--cached: {error}") from None

@@ -205,3 +205,20 @@ def test_check_run_writes_nothing(tmp_path: Path) -> None:
     (tmp_path / "exp").write_text("a file", encoding="utf-8")
     with pytest.raises(LabError, match="is a file, not a folder"):
         check_run(run_config(tmp_path))
+
+
+def test_a_recipe_that_needs_negatives_stops_before_any_work(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    from conftest import record, write_jsonl
+
+    from inventory import pipeline
+    from inventory.datasets import DataError
+
+    write_jsonl(data_dir / "train.jsonl", [record("descale the machine", ["Run the cycle."])])
+    argv = ["--data-dir", str(data_dir), "--output-dir", str(tmp_path / "out"),
+            "--base-model", str(tmp_path / "no-such-model")]  # fmt: skip
+    config = parse_args("exp.py", DEFAULTS, argv)
+    with pytest.raises(DataError, match=r'train\.jsonl: no record has negatives \("neg"\)'):
+        pipeline.start(config, needs=("neg",))  # before the (missing) model is loaded
+    assert not (tmp_path / "out").exists()

@@ -59,6 +59,25 @@ def test_gold_scores_every_system_and_writes_metrics_and_per_query(static_model,
     assert "cosine-NDCG@10" in header and len(lines) == 2  # before and after
 
 
+def test_hooks_see_every_scored_models_vectors_and_add_to_metrics(static_model, tmp_path) -> None:
+    seen = []
+
+    def hook(evaluation, system, model, queries, documents) -> None:
+        seen.append((system, model, queries.shape, documents.shape))
+        evaluation.extra.setdefault("sizes", {})[system] = int(queries.shape[1])
+
+    gold = GoldEvaluation(GOLD, CORPUS, tmp_path / "eval", hooks=[hook])
+    gold.score_model(static_model, "before", EmbeddingCache(static_model))
+    gold.score_model(static_model, "after", EmbeddingCache(static_model))
+    metrics = gold.write()
+    documents = len(gold.task.documents)
+    assert seen == [(system, static_model, (len(GOLD), 16), (documents, 16))
+                    for system in ("before", "after")]  # fmt: skip
+    assert metrics["sizes"] == {"before": 16, "after": 16}
+    saved = json.loads((tmp_path / "eval" / "metrics.json").read_text(encoding="utf-8"))
+    assert saved["sizes"] == metrics["sizes"]
+
+
 def test_dev_evaluator_caps_queries_and_adds_a_seeded_corpus_sample() -> None:
     dev = [Record(f"question {i}", (f"answer {i}",)) for i in range(20)]
     evaluator = dev_evaluator(dev, CORPUS, max_queries=5, corpus_sample=4, seed=1)
