@@ -55,7 +55,8 @@ def test_recipe_files_are_plain_python() -> None:
 
 def test_in_batch_negatives_cached(lab: Path, tiny_model: Path) -> None:
     experiment = add_recipe(lab, "in-batch-negatives", "exp_02_cached")
-    flags = ("--base-model", str(tiny_model), *TINY_FLAGS, "--cached", "--mini-batch-size", "8")
+    flags = ("--base-model", str(tiny_model), *TINY_FLAGS, "--epochs", "2",  # 2 passes a step
+             "--cached", "--mini-batch-size", "8")  # fmt: skip
     _, run_dir, _ = finished_run(lab, experiment, *flags)
     record = manifest(run_dir)
     assert record["recipe"]["loss"] == "CachedMultipleNegativesRankingLoss"

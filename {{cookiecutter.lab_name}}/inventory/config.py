@@ -109,9 +109,10 @@ def _add_option(parser: argparse.ArgumentParser, name: str, default: Any) -> Non
         parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
     elif isinstance(default, (int, float, str, Path)):
         parser.add_argument(flag, type=type(default), default=default, help=f"default {default}")
-    else:  # a tuple of numbers, e.g. Matryoshka dimensions
+    else:  # a tuple of numbers, e.g. Matryoshka dimensions; empty: the experiment chooses
+        shown = " ".join(map(str, default)) or "chosen by the experiment"
         parser.add_argument(
-            flag, type=int, nargs="+", default=list(default), help=f"default {default}"
+            flag, type=int, nargs="+", default=list(default), help=f"default {shown}"
         )
 
 
