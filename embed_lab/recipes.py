@@ -186,7 +186,7 @@ def discover() -> Registry:
 
 def find_recipe(name: str) -> Recipe:
     """The recipe called name: built-in first, then registered; RecipeError when unknown."""
-    if (builtin_dir() / name / "cookiecutter.json").is_file() and RECIPE_NAME.match(name):
+    if RECIPE_NAME.match(name) and (builtin_dir() / name / "cookiecutter.json").is_file():
         return load_recipe(name, builtin_dir() / name, BUILT_IN)
     entries = list(_entry_points(name))
     if entries:

@@ -198,8 +198,7 @@ def test_missing_data(lab):
     assert recipes.missing_data(lab, ["pos"]) == ["pos (data/train.jsonl is missing)"]
 
 
-def test_init_with_another_recipe_starts_the_lab_with_its_experiment(tmp_path, default_lab,
-                                                                     two_towers):  # fmt: skip
+def test_init_with_another_recipe_starts_with_its_experiment(tmp_path, default_lab, two_towers):
     target = tmp_path / "lab"
     result = emb("init", str(target), "--no-input", "--no-git", "--recipe", "two-towers")
     assert result.exit_code == 0, result.output
