@@ -121,15 +121,16 @@ def _config_problem(config: Any) -> str | None:
     return None
 
 
-def _builtin_recipes() -> dict[str, Recipe]:
+def _builtin_recipes(problems: list[str]) -> dict[str, Recipe]:
     folder = builtin_dir()
-    if not folder.is_dir():
-        return {}
-    return {
-        path.name: load_recipe(path.name, path, BUILT_IN)
-        for path in sorted(folder.iterdir())
-        if (path / "cookiecutter.json").is_file()
-    }
+    found = {}
+    for path in sorted(folder.iterdir()) if folder.is_dir() else ():
+        if (path / "cookiecutter.json").is_file():
+            try:
+                found[path.name] = load_recipe(path.name, path, BUILT_IN)
+            except RecipeError as error:
+                problems.append(f"built-in recipe {path.name!r}: {error}; skipped")
+    return found
 
 
 def _entry_points(name: str | None = None) -> Iterable[EntryPoint]:
@@ -167,8 +168,8 @@ def _entry_recipe(entry: EntryPoint) -> Recipe:
 
 def discover() -> Registry:
     """Built-in recipes, then those registered by installed distributions."""
-    recipes = _builtin_recipes()
-    problems = []
+    problems: list[str] = []
+    recipes = _builtin_recipes(problems)
     for entry in sorted(_entry_points(), key=lambda entry: (entry.name, entry.value)):
         if entry.name in recipes:
             taken_by = recipes[entry.name].source
@@ -188,7 +189,7 @@ def find_recipe(name: str) -> Recipe:
     """The recipe called name: built-in first, then registered; RecipeError when unknown."""
     if RECIPE_NAME.match(name) and (builtin_dir() / name / "cookiecutter.json").is_file():
         return load_recipe(name, builtin_dir() / name, BUILT_IN)
-    entries = list(_entry_points(name))
+    entries = sorted(_entry_points(name), key=lambda entry: entry.value)  # as discover() does
     if entries:
         return _entry_recipe(entries[0])
     known = ", ".join(discover().recipes) or "none"
