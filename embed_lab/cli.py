@@ -28,6 +28,7 @@ def main() -> None:
     "--recipe",
     default=DEFAULT_RECIPE,
     show_default=True,
+    metavar="RECIPE",
     help="The recipe of the first experiment (see emb recipes).",
 )
 def init(
@@ -71,7 +72,7 @@ def init(
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the recipes as JSON.")
 def recipes(as_json: bool) -> None:
-    """List the recipes `emb new` and `emb init --recipe` know: built-in and registered ones.
+    """List the recipes (built-in and registered) for emb new and emb init --recipe.
 
     Third-party packages register recipes under the entry-point group `embed_lab.recipes`
     (see the README); a broken entry is reported in one line on stderr and skipped.
@@ -104,6 +105,7 @@ def recipes(as_json: bool) -> None:
     "--recipe",
     default=DEFAULT_RECIPE,
     show_default=True,
+    metavar="RECIPE",
     help="The experiment's recipe (see emb recipes).",
 )
 def new(name: str, path: Path, recipe: str) -> None:
