@@ -45,7 +45,7 @@ def train(
     """Fine-tune `model` in place on `dataset` with `loss`; save it to run.final_dir and return
     the training log. The run's manifest records the recipe, the loss and the dataset's columns.
 
-    The dev split is evaluated about ten times during training, among a seeded sample of `corpus`
+    The dev split is evaluated four times during training, among a seeded sample of `corpus`
     (config.dev_queries, config.dev_corpus_sample). Under torchrun or accelerate launch every
     process trains on its share of the batches.
     """
@@ -58,7 +58,7 @@ def train(
         seed=config.seed,
         batch_sampler=BatchSamplers.NO_DUPLICATES,  # a duplicate in the batch is a false negative
         eval_strategy="steps",
-        eval_steps=0.1,  # fractions of the total number of steps
+        eval_steps=0.25,  # fractions of the total number of steps
         logging_steps=0.05,
         logging_first_step=True,
         save_strategy="no",  # only the final model is kept
