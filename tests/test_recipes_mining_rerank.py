@@ -289,3 +289,16 @@ def test_cross_encoder_refuses_torchrun_in_one_line(lab: Path, rerank_run) -> No
     assert errors[0] == ("error: the cross-encoder recipe runs in one process: start it with "
                          "python, not torchrun or accelerate launch")  # fmt: skip
     assert sorted((lab / "results" / RERANK).iterdir()) == before
+
+
+def test_hard_negatives_under_torchrun_mines_once(lab: Path, tiny_model: Path, hard_run) -> None:
+    """Rank 0 mines and writes the file; the other process waits and trains on what it reads."""
+    process = run(lab, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                  f"experiments/{HARD}.py", "--base-model", str(tiny_model), "--epochs", "1",
+                  *MINING_FLAGS, "--output-dir", "results/torchrun", timeout=600)  # fmt: skip
+    assert process.returncode == 0, process.stderr
+    assert process.stdout.count("removed by guard:") == 1
+    manifest = json.loads((lab / "results" / "torchrun" / "manifest.json").read_text())
+    assert manifest["processes"] == 2 and manifest["status"] == "completed"
+    mined = lab / "data" / "mined" / "train.jsonl"
+    assert manifest["mining"]["file"] == str(mined) and mined.is_file()
