@@ -108,11 +108,10 @@ def first_stage(experiment: Experiment, options: RerankOptions) -> FirstStage:
     system = options.first_stage
     if system == "auto":
         system = "hybrid" if hybrid_ndcg > dense_ndcg else "dense"
+    gold_ranking, dev_ranking = gold.rankings["before"], dense
     if system == "hybrid":
-        gold_ranking = fuse(gold.rankings["before"], gold.rankings["bm25"], weight)
-        dense = fuse(dense, sparse, weight)
-    else:
-        gold_ranking = gold.rankings["before"]
+        gold_ranking = fuse(gold_ranking, gold.rankings["bm25"], weight)
+        dev_ranking = fuse(dense, sparse, weight)
     config = {
         "system": system,
         "chosen_by": "ndcg@10 on dev" if options.first_stage == "auto" else "--first-stage",
@@ -132,7 +131,7 @@ def first_stage(experiment: Experiment, options: RerankOptions) -> FirstStage:
         queries=[task.queries[i] for i in keep],
         relevant=[task.relevant[i] for i in keep],
     )
-    sample_ranking = Ranking(dense.indices[keep], dense.scores[keep])
+    sample_ranking = Ranking(dev_ranking.indices[keep], dev_ranking.scores[keep])
     return FirstStage(system, gold_ranking, sample, sample_ranking, config)
 
 
@@ -153,13 +152,15 @@ def load_reranker(config: RunConfig) -> CrossEncoder:
     return reranker
 
 
-def rerank(reranker: CrossEncoder, task: Task, ranking: Ranking, k: int, desc: str) -> Ranking:
+def rerank(
+    reranker: CrossEncoder, task: Task, ranking: Ranking, k: int, progress: bool = False
+) -> Ranking:
     """Each query's top `k` of `ranking` reordered by the reranker; the rest keep their order
-    (and their first-stage scores)."""
+    (and their first-stage scores). `progress`: a bar on a terminal."""
     tops = [[int(d) for d in row[:k] if d >= 0] for row in ranking.indices]
     pairs = [(task.queries[q], task.documents[d]) for q, top in enumerate(tops) for d in top]
-    with muted():
-        predicted = reranker.predict(pairs, show_progress_bar=interactive(), convert_to_numpy=True)
+    show = progress and interactive()
+    predicted = reranker.predict(pairs, show_progress_bar=show, convert_to_numpy=True)
     indices, scores = ranking.indices.copy(), ranking.scores.copy()
     start = 0
     for query, top in enumerate(tops):
@@ -176,7 +177,7 @@ def score(
 ) -> dict[str, float]:
     """Rerank gold's first-stage top-k as `system` ("before"/"after") and return its metrics."""
     gold, k = experiment.gold, experiment.config.options.rerank_k
-    ranking = rerank(reranker, gold.task, first.gold, k, f"gold reranking ({system})")
+    ranking = rerank(reranker, gold.task, first.gold, k, progress=True)
     gold.rankings[system] = ranking
     gold.per_query[system] = scores_of(ranking, gold.task.relevant)
     metrics = mean_metrics(gold.per_query[system])
@@ -206,7 +207,7 @@ class DevReranking(BaseEvaluator):
         self, model: CrossEncoder, output_path: str | None = None, epoch: float = -1,
         steps: int = -1,
     ) -> dict[str, float]:  # fmt: skip
-        ranking = rerank(model, self.first.dev, self.first.dev_ranking, self.k, "dev reranking")
+        ranking = rerank(model, self.first.dev, self.first.dev_ranking, self.k)
         values = scores_of(ranking, self.first.dev.relevant)
         return self.prefix_name_to_metrics({m: float(values[m].mean()) for m in DEV_METRICS}, "dev")
 

@@ -26,7 +26,8 @@ held); `--margin -1` shows how many the default margin would have removed among 
 
 The mined set is written to <data dir>/mined/train.jsonl in the lab's split format (query, pos,
 neg, plus the scores), with train.meta.json beside it (base model, settings, seed, counts,
-audit). Under torchrun or accelerate launch only rank 0 mines; the others wait and read the file.
+audit). Under torchrun or accelerate launch only rank 0 mines; the others wait and receive what it
+read back from the file, so the data folder need not be shared between machines.
 """
 
 from __future__ import annotations
@@ -232,14 +233,10 @@ def mine(model: SentenceTransformer, splits: Splits, options: MiningOptions, see
     return Mined(records, scores, audit)
 
 
+@distributed.main_process
 def mine_negatives(experiment: Experiment, options: MiningOptions) -> list[Record]:
     """Mine with the experiment's base model, write <data dir>/mined/train.jsonl and its note,
-    print the audit; returns the mined records (every process reads them from the file)."""
-    return read_records(_mine_to_file(experiment, options))
-
-
-@distributed.main_process
-def _mine_to_file(experiment: Experiment, options: MiningOptions) -> Path:
+    print the audit; returns the records read back from the file (on every process)."""
     config = experiment.config
     mined = mine(experiment.model, experiment.splits, options, config.train.seed)
     path = Path(config.data_dir) / "mined" / "train.jsonl"
@@ -270,7 +267,7 @@ def _mine_to_file(experiment: Experiment, options: MiningOptions) -> Path:
     write_json(path.with_name("train.meta.json"), note)
     experiment.run.note(mining=note)
     print(audit_lines(mined.audit, options, path))
-    return path
+    return read_records(path)  # what trains is exactly what the file holds
 
 
 def audit_lines(audit: dict[str, Any], options: MiningOptions, path: Path) -> str:
