@@ -78,20 +78,20 @@ def test_hard_negatives_leaves_every_artifact_and_learns(hard_run, planted) -> N
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["recipe"]["name"] == "hard negatives"
     assert manifest["recipe"]["columns"] == ["anchor", "positive", "negative"]
-    note = json.loads((planted["dir"] / "mined" / "train.meta.json").read_text())
+    note = json.loads((planted["dir"] / "mined" / f"{HARD}.meta.json").read_text())
     assert manifest["mining"] == note  # the note of the mined file is in the manifest too
     assert "removed by guard: positive" in process.stdout  # the audit is printed
 
 
 def test_mined_file_is_the_split_format_with_a_note_and_an_audit(hard_run, planted) -> None:
     process, _ = hard_run
-    mined = planted["dir"] / "mined" / "train.jsonl"
+    mined = planted["dir"] / "mined" / f"{HARD}.jsonl"
     rows = read_jsonl(mined)
     train = read_jsonl(planted["dir"] / "train.jsonl")
     assert [row["query"] for row in rows] == [row["query"] for row in train]
     assert all(len(row["neg"]) <= 1 and len(row["neg_scores"]) == len(row["neg"]) for row in rows)
     assert sum(bool(row["neg"]) for row in rows) > len(rows) // 2
-    note = json.loads((planted["dir"] / "mined" / "train.meta.json").read_text())
+    note = json.loads((planted["dir"] / "mined" / f"{HARD}.meta.json").read_text())
     assert note["settings"]["seed"] == 42 and note["experiment"] == HARD
     assert note["settings"]["range_max"] == 1000 and note["base_model"]["name"]
     audit = note["audit"]
@@ -107,7 +107,7 @@ def test_mined_file_is_the_split_format_with_a_note_and_an_audit(hard_run, plant
 
 
 def test_gold_never_feeds_mining(hard_run, planted) -> None:
-    rows = read_jsonl(planted["dir"] / "mined" / "train.jsonl")
+    rows = read_jsonl(planted["dir"] / "mined" / f"{HARD}.jsonl")
     gold_queries = {row["query"] for row in read_jsonl(planted["dir"] / "gold.jsonl")}
     negatives = {text for row in rows for text in row["neg"]}
     assert planted["gold_only"] not in negatives
@@ -118,7 +118,7 @@ def test_gold_never_feeds_mining(hard_run, planted) -> None:
 
 
 def test_a_positive_of_a_same_text_query_is_never_a_negative(hard_run, planted) -> None:
-    rows = {row["query"]: row for row in read_jsonl(planted["dir"] / "mined" / "train.jsonl")}
+    rows = {row["query"]: row for row in read_jsonl(planted["dir"] / "mined" / f"{HARD}.jsonl")}
     original, twin = planted["original"], planted["twin"]
     assert not set(twin["pos"]) & set(rows[original["query"]]["neg"])
     assert not set(original["pos"]) & set(rows[twin["query"]]["neg"])
@@ -155,7 +155,7 @@ def test_mining_is_reproducible(lab: Path, tiny_model: Path, hard_run, planted) 
     assert process.returncode == 0, process.stderr
     out = json.loads(process.stdout.splitlines()[-1])
     in_file = [[r["query"], r["pos"], r["neg"]] for r in read_jsonl(planted["dir"] / "mined" /
-                                                                     "train.jsonl")]  # fmt: skip
+                                                                     f"{HARD}.jsonl")]  # fmt: skip
     assert out["top"][0] == in_file  # the run's file, mined again in another process
     assert out["random"][0] == out["random"][1]  # seeded sampling
     assert out["other_seed"][0] != out["random"][0]
@@ -300,5 +300,5 @@ def test_hard_negatives_under_torchrun_mines_once(lab: Path, tiny_model: Path, h
     assert process.stdout.count("removed by guard:") == 1
     manifest = json.loads((lab / "results" / "torchrun" / "manifest.json").read_text())
     assert manifest["processes"] == 2 and manifest["status"] == "completed"
-    mined = lab / "data" / "mined" / "train.jsonl"
+    mined = lab / "data" / "mined" / f"{HARD}.jsonl"
     assert manifest["mining"]["file"] == str(mined) and mined.is_file()

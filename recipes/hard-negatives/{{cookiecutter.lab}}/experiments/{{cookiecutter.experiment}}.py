@@ -2,7 +2,7 @@
 
 The base model ranks the lab's passages (train and dev, data/corpus.jsonl; never gold) for each
 train query; guards drop likely false negatives, and the mined set is written to
-data/mined/train.jsonl with a note of how it was made (inventory/mining.py). Each query's
+data/mined/<experiment>.jsonl with a note of how it was made (inventory/mining.py). Each query's
 positive is then contrasted with its mined negatives and the batch's other passages
 (MultipleNegativesRankingLoss). Run from the lab folder: `python experiments/<this file>.py`
 (add --help to see the options).
@@ -30,7 +30,7 @@ def main() -> None:
     # 1. Data, base model and run record; the base model and BM25 scored on gold.
     experiment = pipeline.start(config)
 
-    # 2. Mine negatives with the base model: data/mined/train.jsonl, its note and audit.
+    # 2. Mine negatives with the base model: data/mined/<experiment>.jsonl, its note and audit.
     mined = mine_negatives(experiment, config.options)
 
     # 3. Fine-tune on (anchor, positive, negative...) rows, the batch's passages as more negatives.
