@@ -9,6 +9,8 @@ import click
 
 from embed_lab import __version__
 
+DEFAULT_RECIPE = "in-batch-negatives"  # embed_lab.recipes.DEFAULT_RECIPE, without its imports
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="emb")
@@ -22,14 +24,37 @@ def main() -> None:
 @click.option("--base-model", help="Base model: a hub id or a local path.")
 @click.option("--no-git", is_flag=True, help="Do not initialise a git repository.")
 @click.option("--no-input", is_flag=True, help="Do not prompt; use defaults and options.")
+@click.option(
+    "--recipe",
+    default=DEFAULT_RECIPE,
+    show_default=True,
+    metavar="RECIPE",
+    help="The recipe of the first experiment (see emb recipes).",
+)
 def init(
-    path: Path, name: str | None, base_model: str | None, no_git: bool, no_input: bool
+    path: Path,
+    name: str | None,
+    base_model: str | None,
+    no_git: bool,
+    no_input: bool,
+    recipe: str,
 ) -> None:
-    """Create a lab in PATH (created if missing). Existing files are never overwritten."""
+    """Create a lab in PATH (created if missing). Existing files are never overwritten.
+
+    The default recipe gives experiments/exp_01_baseline.py; another recipe R gives
+    experiments/exp_01_R.py ('-' becoming '_') and the inventory modules it needs instead.
+    """
     from embed_lab.scaffold import ScaffoldError, init_lab
 
     try:
-        report = init_lab(path, name=name, base_model=base_model, git=not no_git, no_input=no_input)
+        report = init_lab(
+            path,
+            name=name,
+            base_model=base_model,
+            git=not no_git,
+            no_input=no_input,
+            recipe=recipe,
+        )
     except ScaffoldError as error:
         raise click.ClickException(str(error)) from None
     except (click.Abort, EOFError):  # input ended at a prompt: a script, CI or a pipe
@@ -42,6 +67,65 @@ def init(
         ) from None
     for line in report.lines():
         click.echo(line)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the recipes as JSON.")
+def recipes(as_json: bool) -> None:
+    """List the recipes (built-in and registered) for emb new and emb init --recipe.
+
+    Third-party packages register recipes under the entry-point group `embed_lab.recipes`
+    (see the README); a broken entry is reported in one line on stderr and skipped.
+    """
+    from embed_lab.recipes import discover
+
+    registry = discover()
+    for problem in registry.problems:
+        click.echo(f"warning: {problem}", err=True)
+    if as_json:
+        import orjson
+
+        found = [recipe.to_json() for recipe in registry.recipes.values()]
+        click.echo(orjson.dumps(found, option=orjson.OPT_INDENT_2).decode())
+        return
+    from rich.table import Table
+
+    from embed_lab.runs.table import console
+
+    table = Table("recipe", "description", "data needed", "source")
+    for recipe in registry.recipes.values():
+        table.add_row(recipe.name, recipe.description, ", ".join(recipe.needs), recipe.source)
+    console().print(table)
+
+
+@main.command()
+@click.argument("name")
+@click.argument("path", type=click.Path(path_type=Path), default=".")
+@click.option(
+    "--recipe",
+    default=DEFAULT_RECIPE,
+    show_default=True,
+    metavar="RECIPE",
+    help="The experiment's recipe (see emb recipes).",
+)
+def new(name: str, path: Path, recipe: str) -> None:
+    """Add experiments/exp_NN_NAME.py from a recipe to the lab in PATH (default: .).
+
+    NN is one above the highest number in experiments/. NAME: lowercase letters, digits and '_'
+    ('-' becomes '_'), starting with a letter. Inventory modules the recipe needs are added only
+    when missing; nothing is ever overwritten.
+    """
+    from embed_lab.recipes import RecipeError, new_experiment
+
+    try:
+        report = new_experiment(path, name, recipe)
+    except RecipeError as error:
+        raise click.ClickException(str(error)) from None
+    for line in report.lines():
+        click.echo(line)
+    warning = report.warning()
+    if warning:
+        click.echo(warning, err=True)
 
 
 @main.command()

@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from embed_lab.merge import MergeReport, merge_tree
+from embed_lab.recipes import DEFAULT_RECIPE, Recipe, RecipeError, find_recipe, render_recipe
 from embed_lab.template import load_labkit, template_dir
+
+BASELINE = "exp_01_baseline"  # the lab template's experiment: the default recipe's
 
 
 class ScaffoldError(Exception):
@@ -26,6 +29,7 @@ class InitReport:
     git: str | None
     dependencies: list[str]
     dev_dependencies: list[str]
+    experiment: str = BASELINE
 
     def lines(self) -> list[str]:
         merge = self.merge
@@ -44,7 +48,7 @@ class InitReport:
             )
         if self.git:
             lines.append(self.git)
-        lines.append("Next: uv run experiments/exp_01_baseline.py")
+        lines.append(f"Next: uv run experiments/{self.experiment}.py")
         return lines
 
 
@@ -103,10 +107,19 @@ def init_lab(
     base_model: str | None = None,
     git: bool = True,
     no_input: bool = False,
+    recipe: str = DEFAULT_RECIPE,
 ) -> InitReport:
-    """Create (or complete) a lab in path without overwriting anything already there."""
+    """Create (or complete) a lab in path without overwriting anything already there.
+
+    The lab's first experiment comes from the recipe: the default one is the template's own
+    experiments/exp_01_baseline.py; another recipe R gives experiments/exp_01_<R>.py instead.
+    """
     path = path.expanduser().absolute()
     _check_target(path)
+    try:
+        first = find_recipe(recipe)
+    except RecipeError as error:
+        raise ScaffoldError(str(error)) from None
     template = template_dir()
     labkit = load_labkit(template)
 
@@ -124,7 +137,10 @@ def init_lab(
             raise ScaffoldError(problem + hint)
 
     with tempfile.TemporaryDirectory(prefix="embed-lab-") as scratch:
-        rendered = _render(template, answers, Path(scratch))
+        rendered = _render(template, answers, Path(scratch) / "lab")
+        experiment = BASELINE
+        if first.name != DEFAULT_RECIPE:
+            experiment = _first_experiment(first, rendered, Path(scratch) / "recipe")
         pyproject = tomllib.loads((rendered / "pyproject.toml").read_text(encoding="utf-8"))
         try:
             merge = merge_tree(rendered, path)
@@ -135,4 +151,16 @@ def init_lab(
     if git and labkit.is_yes(answers["init_git"]):
         git_message = labkit.init_git(path, merge.created + list(merge.appended))
     dev = pyproject.get("dependency-groups", {}).get("dev", [])  # pytest runs the lab's tests
-    return InitReport(path, merge, git_message, pyproject["project"]["dependencies"], dev)
+    dependencies = pyproject["project"]["dependencies"]
+    return InitReport(path, merge, git_message, dependencies, dev, experiment)
+
+
+def _first_experiment(recipe: Recipe, rendered: Path, scratch: Path) -> str:
+    """Replace the rendered lab's baseline with the recipe's experiment; returns its name."""
+    experiment = "exp_01_" + recipe.name.replace("-", "_")
+    (rendered / "experiments" / f"{BASELINE}.py").unlink()
+    try:
+        merge_tree(render_recipe(recipe, rendered.name, experiment, scratch), rendered)
+    except RecipeError as error:
+        raise ScaffoldError(str(error)) from None
+    return experiment

@@ -387,9 +387,11 @@ def test_baseline_with_minilm_on_the_sample_data(lab: Path, tmp_path: Path) -> N
     assert model["weight_files"] == ["model.safetensors"] and len(model["weights_sha256"]) == 64
 
 
-def test_the_lab_passes_its_own_tests(lab: Path) -> None:
+@pytest.mark.parametrize("selection", ["not slow", "slow"])
+def test_the_lab_passes_its_own_tests(lab: Path, selection: str) -> None:
+    """`pytest` in the lab runs the fast tests; `pytest -m slow` the ones that start torchrun."""
     process = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", selection],
         cwd=lab,
         env=os.environ | OFFLINE,
         capture_output=True,

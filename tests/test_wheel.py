@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, tree
 
 pytestmark = pytest.mark.slow
 
@@ -40,6 +42,17 @@ def test_wheel_holds_the_template_and_no_bytecode(wheel):
     assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
 
 
+def test_wheel_holds_every_built_in_recipe_as_real_files(wheel):
+    archive = zipfile.ZipFile(wheel)
+    recipes = [path for path in (REPO_ROOT / "recipes").iterdir() if path.is_dir()]
+    assert recipes
+    for recipe in recipes:
+        for relative, content in tree(recipe).items():  # symlinks followed: the targets' bytes
+            info = archive.getinfo(f"embed_lab/template/recipes/{recipe.name}/{relative}")
+            assert stat.S_ISREG(info.external_attr >> 16), info.filename
+            assert archive.read(info) == content, info.filename
+
+
 def test_installed_wheel_inits_a_lab_without_a_checkout(wheel, tmp_path):
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False)
@@ -63,5 +76,17 @@ def test_installed_wheel_inits_a_lab_without_a_checkout(wheel, tmp_path):
     checked = _run([str(env_dir / "bin" / "emb"), "check", str(lab / "data"), "--json"],
                    elsewhere, env=env)  # fmt: skip
     assert '"ok": true' in checked.stdout
-    where = _run([str(python), "-c", "import embed_lab; print(embed_lab.__file__)"], elsewhere)
+    # Built-in recipes come from the wheel too.
+    listed = _run([str(env_dir / "bin" / "emb"), "recipes", "--json"], elsewhere, env=env)
+    built_in = {entry["name"]: entry for entry in json.loads(listed.stdout)}
+    assert {path.name for path in (REPO_ROOT / "recipes").iterdir()} <= set(built_in)
+    assert str(REPO_ROOT) not in built_in["in-batch-negatives"]["path"]
+    added = _run([str(env_dir / "bin" / "emb"), "new", "x", "--recipe", "in-batch-negatives"],
+                 lab, env=env)  # fmt: skip
+    assert "Added experiments/exp_02_x.py" in added.stdout
+    assert (lab / "experiments" / "exp_02_x.py").read_bytes() == (
+        lab / "experiments" / "exp_01_baseline.py"
+    ).read_bytes()
+    where = _run([str(python), "-c", "import embed_lab; print(embed_lab.__file__)"], elsewhere,
+                 env=env)  # fmt: skip
     assert str(REPO_ROOT) not in where.stdout

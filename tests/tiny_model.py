@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
@@ -24,9 +25,60 @@ def build_tiny_model(
     import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    from transformers import BertConfig, BertModel
+
+    fast = _tokenizer(texts, vocab_size)
+    torch.manual_seed(seed)
+    config = BertConfig(
+        vocab_size=len(fast),
+        hidden_size=hidden_size,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=2 * hidden_size,
+        max_position_embeddings=128,
+    )
+    hf_dir = out_dir.parent / f"{out_dir.name}-hf"
+    BertModel(config).save_pretrained(hf_dir)
+    fast.save_pretrained(hf_dir)
+
+    transformer = Transformer(str(hf_dir), max_seq_length=128)
+    pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
+    SentenceTransformer(modules=[transformer, pooling]).save(str(out_dir))
+    return out_dir
+
+
+def build_tiny_reranker(
+    out_dir: Path, texts: Iterable[str], *, vocab_size: int = 2000, hidden_size: int = 32,
+    seed: int = 0,
+) -> Path:  # fmt: skip
+    """Save a CrossEncoder (random BERT with a one-logit classification head) to `out_dir`."""
+    import torch
+    from sentence_transformers.cross_encoder import CrossEncoder
+    from transformers import BertConfig, BertForSequenceClassification
+
+    fast = _tokenizer(texts, vocab_size)
+    torch.manual_seed(seed)
+    config = BertConfig(
+        vocab_size=len(fast),
+        hidden_size=hidden_size,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=2 * hidden_size,
+        max_position_embeddings=256,
+        num_labels=1,
+    )
+    hf_dir = out_dir.parent / f"{out_dir.name}-hf"
+    BertForSequenceClassification(config).save_pretrained(hf_dir)
+    fast.save_pretrained(hf_dir)
+    CrossEncoder(str(hf_dir), max_length=256).save_pretrained(str(out_dir))
+    return out_dir
+
+
+def _tokenizer(texts: Iterable[str], vocab_size: int) -> Any:
+    """A BERT WordPiece tokenizer whose vocabulary is trained on `texts`."""
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
     from tokenizers.trainers import WordPieceTrainer
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+    from transformers import PreTrainedTokenizerFast
 
     tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
@@ -49,24 +101,7 @@ def build_tiny_model(
         mask_token="[MASK]",
         model_max_length=128,
     )
-
-    torch.manual_seed(seed)
-    config = BertConfig(
-        vocab_size=tokenizer.get_vocab_size(),
-        hidden_size=hidden_size,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=2 * hidden_size,
-        max_position_embeddings=128,
-    )
-    hf_dir = out_dir.parent / f"{out_dir.name}-hf"
-    BertModel(config).save_pretrained(hf_dir)
-    fast.save_pretrained(hf_dir)
-
-    transformer = Transformer(str(hf_dir), max_seq_length=128)
-    pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
-    SentenceTransformer(modules=[transformer, pooling]).save(str(out_dir))
-    return out_dir
+    return fast
 
 
 def lab_texts(data_dir: Path) -> list[str]:

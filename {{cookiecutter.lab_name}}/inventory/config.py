@@ -25,7 +25,7 @@ class TrainConfig:
     report_to: str = "none"  # a tracker the trainer supports (tensorboard, mlflow, wandb, ...)
     # Distributed: contrast each query with the batches of every process, not only its own.
     gather_across_devices: bool = False
-    dev_queries: int = 50  # dev queries evaluated during training (a seeded sample)
+    dev_queries: int = 30  # dev queries evaluated during training (a seeded sample)
     dev_corpus_sample: int = 500  # corpus documents added to dev's passages as distractors
 
 
@@ -54,7 +54,7 @@ def parse_args(
     for option in fields(options) if options is not None else ():
         _add_option(parser, option.name, getattr(options, option.name))
     args = parser.parse_args(argv)
-    for flag in ("epochs", "batch_size"):
+    for flag in ("epochs", "batch_size", "max_seq_length"):
         if getattr(args, flag) < 1:
             parser.error(f"--{flag.replace('_', '-')} must be at least 1")
     if problem := tracker_problem(args.report_to):
@@ -65,6 +65,7 @@ def parse_args(
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         seed=args.seed,
+        max_seq_length=args.max_seq_length,
         report_to=args.report_to,
         gather_across_devices=args.gather_across_devices,
     )
@@ -93,6 +94,9 @@ def _add_shared_flags(parser: argparse.ArgumentParser, defaults: TrainConfig) ->
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument(
+        "--max-seq-length", type=int, default=defaults.max_seq_length, help="tokens per text"
+    )
     parser.add_argument("--report-to", default=defaults.report_to, help="tracker (default: none)")
     parser.add_argument(
         "--gather-across-devices",

@@ -50,7 +50,7 @@ def train(
     a false in-batch negative; a loss without in-batch negatives (pairs with labels) takes
     BatchSamplers.BATCH_SAMPLER, a plain shuffle.
 
-    The dev split is evaluated about ten times during training, among a seeded sample of `corpus`
+    The dev split is evaluated four times during training, among a seeded sample of `corpus`
     (config.dev_queries, config.dev_corpus_sample). Under torchrun or accelerate launch every
     process trains on its share of the batches.
     """
@@ -63,7 +63,7 @@ def train(
         seed=config.seed,
         batch_sampler=batch_sampler,
         eval_strategy="steps",
-        eval_steps=0.1,  # fractions of the total number of steps
+        eval_steps=0.25,  # fractions of the total number of steps
         logging_steps=0.05,
         logging_first_step=True,
         save_strategy="no",  # only the final model is kept

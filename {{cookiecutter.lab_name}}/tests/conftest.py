@@ -15,6 +15,20 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never download anything
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: starts torchrun processes (about 30 s)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`pytest` stays within seconds; `pytest -m slow` (or any -m) chooses for itself."""
+    if config.option.markexpr:
+        return
+    skip = pytest.mark.skip(reason="starts torchrun: run `pytest -m slow`")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 def write_jsonl(path: Path, rows: list) -> Path:
     """Write rows (dicts, or raw strings written as they are) one per line."""
     lines = [row if isinstance(row, str) else json.dumps(row) for row in rows]

@@ -50,18 +50,21 @@ def test_an_unknown_recipe_option_is_a_usage_error() -> None:
 def test_flags_override_the_defaults(tmp_path: Path) -> None:
     argv = ["--base-model", "some/model", "--data-dir", str(tmp_path), "--epochs", "3",
             "--batch-size", "4", "--learning-rate", "0.01", "--seed", "7",
-            "--output-dir", str(tmp_path / "out")]  # fmt: skip
+            "--max-seq-length", "128", "--output-dir", str(tmp_path / "out")]  # fmt: skip
     config = parse_args("exp.py", DEFAULTS, argv)
     assert (config.base_model, config.data_dir, config.output_dir) == (
         "some/model", tmp_path, tmp_path / "out",
     )  # fmt: skip
-    assert config.train == TrainConfig(epochs=3, batch_size=4, learning_rate=0.01, seed=7)
+    assert config.train == TrainConfig(
+        epochs=3, batch_size=4, learning_rate=0.01, seed=7, max_seq_length=128
+    )
 
 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["--epochs", "0"], "--epochs must be at least 1"),
+        (["--max-seq-length", "0"], "--max-seq-length must be at least 1"),
         (["--report-to", "carrier-pigeon"], "--report-to carrier-pigeon: unknown tracker; one of"),
         (["--overwrite"], "unrecognized arguments: --overwrite"),
     ],

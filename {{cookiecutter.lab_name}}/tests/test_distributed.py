@@ -60,6 +60,7 @@ def torchrun(tmp_path: Path, failing: str = "") -> tuple[subprocess.CompletedPro
     return process, time.monotonic() - start
 
 
+@pytest.mark.slow
 def test_main_only_work_runs_once_and_every_rank_gets_its_result(tmp_path: Path) -> None:
     process, _ = torchrun(tmp_path)
     assert process.returncode == 0, process.stderr[-3000:]
@@ -75,6 +76,7 @@ def test_main_only_work_runs_once_and_every_rank_gets_its_result(tmp_path: Path)
     assert process.stdout.splitlines() == ["printed by rank 0"]
 
 
+@pytest.mark.slow
 def test_an_error_every_rank_meets_is_reported_once(tmp_path: Path) -> None:
     """Bad input fails every process alike; rank 0 says so, the launcher stops the others.
 

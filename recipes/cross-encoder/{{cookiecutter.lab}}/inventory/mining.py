@@ -1,0 +1,1 @@
+../../../hard-negatives/{{cookiecutter.lab}}/inventory/mining.py

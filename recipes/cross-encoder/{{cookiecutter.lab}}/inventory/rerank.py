@@ -1,0 +1,309 @@
+"""Reranking: a cross-encoder reorders the first stage's top-k, scored on gold before and after.
+
+The first stage is the base bi-encoder's ranking or its hybrid with BM25 (reciprocal-rank fusion,
+weight chosen on dev), by default whichever scores the better ndcg@10 on dev; metrics.json says
+which. The reranker is trained with BinaryCrossEntropyLoss on (query, passage, label) pairs: the
+train positives (1) and negatives mined with the base model (0, inventory/mining.py).
+
+Scoring is honest: only the first stage's top `rerank_k` documents are reranked, the documents
+below keep their first-stage order, and every metric counts every relevant gold document, so a
+positive the first stage missed counts as missed. sentence-transformers' own
+CrossEncoderRerankingEvaluator inserts every positive into the candidates by default
+(always_rerank_positives=True), which inflates the figures; it is not used here.
+
+The recipe runs in one process: under torchrun or accelerate launch it stops with one line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import transformers
+from datasets import Dataset
+from sentence_transformers.base.evaluation.evaluator import BaseEvaluator
+from sentence_transformers.cross_encoder import (
+    CrossEncoder,
+    CrossEncoderTrainer,
+    CrossEncoderTrainingArguments,
+)
+from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
+from transformers import PrinterCallback
+
+from inventory import distributed, plotting
+from inventory.bm25 import bm25_ranking
+from inventory.config import RunConfig
+from inventory.datasets import Record
+from inventory.embeddings import CACHE_DIR, EmbeddingCache
+from inventory.errors import LabError
+from inventory.files import write_json, write_text
+from inventory.fusion import choose_weight, fuse
+from inventory.mining import MiningOptions, check_options
+from inventory.models import resolve_model
+from inventory.pipeline import Experiment
+from inventory.progress import interactive, muted
+from inventory.retrieval import Ranking, Task, build_task, dense_ranking, mean_metrics
+from inventory.retrieval import per_query_metrics as scores_of
+from inventory.train import ProgressLine
+
+FIRST_STAGES = ("auto", "dense", "hybrid")
+DEV_METRICS = ("ndcg@10", "mrr@10", "recall@10")
+CSV_NAME = "CrossEncoderReranking_evaluation_gold_results.csv"
+
+
+@dataclass(frozen=True)
+class RerankOptions(MiningOptions):
+    """Mining settings (negatives for training), plus the reranker's own."""
+
+    reranker: str = ""  # a CrossEncoder checkpoint; "": the base model's weights with a new head
+    rerank_k: int = 20  # first-stage documents reranked per query
+    first_stage: str = "auto"  # "dense", "hybrid", or "auto": the stronger of them on dev
+
+
+@dataclass
+class FirstStage:
+    """The ranking the reranker reorders: on gold, and on a dev sample for training curves."""
+
+    system: str  # "dense" or "hybrid"
+    gold: Ranking
+    dev: Task
+    dev_ranking: Ranking
+    config: dict[str, Any]
+
+
+def check(config: RunConfig) -> None:
+    """Stop before any work when the run cannot go on: a launcher, or settings that cannot work."""
+    if distributed.world_size() > 1:
+        raise LabError("the cross-encoder recipe runs in one process: start it with python, "
+                       "not torchrun or accelerate launch")  # fmt: skip
+    options = config.options
+    check_options(options)
+    if options.rerank_k < 1:
+        raise LabError(f"--rerank-k must be at least 1, not {options.rerank_k}")
+    if options.first_stage not in FIRST_STAGES:
+        raise LabError(f"--first-stage must be one of {', '.join(FIRST_STAGES)}, "
+                       f"not {options.first_stage!r}")  # fmt: skip
+
+
+def first_stage(experiment: Experiment, options: RerankOptions) -> FirstStage:
+    """The base bi-encoder's ranking or its hybrid with BM25, picked by ndcg@10 on dev.
+
+    Dev ranks its passages plus the corpus, like gold; the hybrid's weight is chosen on dev too.
+    """
+    model, splits, gold = experiment.model, experiment.splits, experiment.gold
+    task = build_task(splits.dev, "dev", splits.corpus)
+    cache = EmbeddingCache(model, CACHE_DIR)  # the base model's vectors, mostly cached by now
+    queries = cache.encode(task.queries, "query", "dev queries (first stage)")
+    documents = cache.encode(task.documents, "document", "dev corpus (first stage)")
+    dense = dense_ranking(queries, documents, model.similarity)
+    sparse = bm25_ranking(task.documents, task.queries)
+    weight, hybrid_ndcg = choose_weight(dense, sparse, task.relevant)
+    dense_ndcg = float(scores_of(dense, task.relevant)["ndcg@10"].mean())
+    system = options.first_stage
+    if system == "auto":
+        system = "hybrid" if hybrid_ndcg > dense_ndcg else "dense"
+    gold_ranking, dev_ranking = gold.rankings["before"], dense
+    if system == "hybrid":
+        gold_ranking = fuse(gold_ranking, gold.rankings["bm25"], weight)
+        dev_ranking = fuse(dense, sparse, weight)
+    config = {
+        "system": system,
+        "chosen_by": "ndcg@10 on dev" if options.first_stage == "auto" else "--first-stage",
+        "dense": "the base model, exact top-100 by its similarity",
+        "hybrid": "reciprocal-rank fusion of dense and BM25, weight chosen on dev",
+        "hybrid_weight": weight,
+        "dev_ndcg@10": {"dense": dense_ndcg, "hybrid": hybrid_ndcg},
+        "dev_queries": len(task.queries),
+    }
+    experiment.run.note(first_stage=config)
+    train = experiment.config.train  # a seeded sample of dev queries is scored during training
+    count = min(train.dev_queries, len(task.queries))
+    keep = sorted(random.Random(train.seed).sample(range(len(task.queries)), count))
+    sample = replace(
+        task,
+        query_ids=[task.query_ids[i] for i in keep],
+        queries=[task.queries[i] for i in keep],
+        relevant=[task.relevant[i] for i in keep],
+    )
+    sample_ranking = Ranking(dev_ranking.indices[keep], dev_ranking.scores[keep])
+    return FirstStage(system, gold_ranking, sample, sample_ranking, config)
+
+
+def load_reranker(config: RunConfig) -> CrossEncoder:
+    """--reranker's checkpoint, or the base model's weights with a new one-logit head (seeded)."""
+    named = config.options.reranker
+    source = named or resolve_model(config.base_model)
+    transformers.set_seed(config.train.seed)  # the new head's initial weights
+    try:
+        reranker = CrossEncoder(
+            source, num_labels=None if named else 1, max_length=config.train.max_seq_length
+        )
+    except (OSError, ValueError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise LabError(f"could not load reranker {source!r}: {reason}") from None
+    if reranker.num_labels != 1:
+        raise LabError(f"reranker {source!r} has {reranker.num_labels} labels; it needs 1")
+    return reranker
+
+
+def rerank(
+    reranker: CrossEncoder, task: Task, ranking: Ranking, k: int, progress: bool = False
+) -> Ranking:
+    """Each query's top `k` of `ranking` reordered by the reranker; the rest keep their order
+    (and their first-stage scores). `progress`: a bar on a terminal."""
+    tops = [[int(d) for d in row[:k] if d >= 0] for row in ranking.indices]
+    pairs = [(task.queries[q], task.documents[d]) for q, top in enumerate(tops) for d in top]
+    show = progress and interactive()
+    predicted = reranker.predict(pairs, show_progress_bar=show, convert_to_numpy=True)
+    indices, scores = ranking.indices.copy(), ranking.scores.copy()
+    start = 0
+    for query, top in enumerate(tops):
+        mine = np.asarray(predicted[start : start + len(top)], dtype=np.float32)
+        order = np.argsort(-mine, kind="stable")  # ties keep the first stage's order
+        indices[query, : len(top)] = np.asarray(top, dtype=np.int64)[order]
+        scores[query, : len(top)] = mine[order]
+        start += len(top)
+    return Ranking(indices, scores)
+
+
+def score(
+    reranker: CrossEncoder, experiment: Experiment, first: FirstStage, system: str, steps: int = 0
+) -> dict[str, float]:
+    """Rerank gold's first-stage top-k as `system` ("before"/"after") and return its metrics."""
+    gold, k = experiment.gold, experiment.config.options.rerank_k
+    ranking = rerank(reranker, gold.task, first.gold, k, progress=True)
+    gold.rankings[system] = ranking
+    gold.per_query[system] = scores_of(ranking, gold.task.relevant)
+    metrics = mean_metrics(gold.per_query[system])
+    path = gold.eval_dir / CSV_NAME  # in the format of CrossEncoderRerankingEvaluator's CSV
+    new = not path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        if new:
+            writer.writerow(["epoch", "steps", "system", "MAP", "MRR@10", "NDCG@10"])
+        epoch = experiment.config.train.epochs if system == "after" else 0
+        values = [metrics["map@100"], metrics["mrr@10"], metrics["ndcg@10"]]
+        writer.writerow([epoch, steps, system, *values])
+    return metrics
+
+
+class DevReranking(BaseEvaluator):
+    """Dev during training: a sample of dev queries, their first-stage top-k reranked, scored
+    like gold (a positive the first stage missed counts as missed)."""
+
+    def __init__(self, first: FirstStage, k: int) -> None:
+        super().__init__()
+        self.first, self.k = first, k
+        self.primary_metric = "ndcg@10"
+
+    def __call__(
+        self, model: CrossEncoder, output_path: str | None = None, epoch: float = -1,
+        steps: int = -1,
+    ) -> dict[str, float]:  # fmt: skip
+        ranking = rerank(model, self.first.dev, self.first.dev_ranking, self.k)
+        values = scores_of(ranking, self.first.dev.relevant)
+        return self.prefix_name_to_metrics({m: float(values[m].mean()) for m in DEV_METRICS}, "dev")
+
+
+def labelled_pairs(records: list[Record]) -> Dataset:
+    """(query, passage, label) rows: 1 for each positive, 0 for each mined negative."""
+    rows: dict[str, list[Any]] = {"query": [], "passage": [], "label": []}
+    for record in records:
+        for texts, label in ((record.pos, 1.0), (record.neg, 0.0)):
+            rows["query"] += [record.query] * len(texts)
+            rows["passage"] += list(texts)
+            rows["label"] += [label] * len(texts)
+    return Dataset.from_dict(rows)
+
+
+def train_reranker(
+    reranker: CrossEncoder, pairs: Dataset, experiment: Experiment, first: FirstStage
+) -> list[dict]:
+    """Fine-tune `reranker` in place with BinaryCrossEntropyLoss (positives weighted by the
+    negatives' share); save it to final/ and return the training log."""
+    config, run = experiment.config.train, experiment.run
+    labels = np.asarray(pairs["label"])
+    pos_weight = float((labels == 0).sum() / max(1, (labels == 1).sum()))
+    args = CrossEncoderTrainingArguments(
+        output_dir=str(run.dir),
+        num_train_epochs=config.epochs,
+        per_device_train_batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
+        warmup_steps=config.warmup,
+        seed=config.seed,
+        eval_strategy="steps",
+        eval_steps=0.2,  # five dev rerankings per run
+        logging_steps=0.05,
+        logging_first_step=True,
+        save_strategy="no",
+        report_to=config.report_to,
+        dataloader_pin_memory=torch.cuda.is_available(),
+        use_cpu=not torch.accelerator.is_available(),
+        disable_tqdm=True,
+    )
+    loss = BinaryCrossEntropyLoss(reranker, pos_weight=torch.tensor(pos_weight))
+    evaluator = DevReranking(first, experiment.config.options.rerank_k)
+    with muted():
+        trainer = CrossEncoderTrainer(
+            model=reranker, args=args, train_dataset=pairs, loss=loss, evaluator=evaluator
+        )
+    source = experiment.config.options.reranker or "base model + new head"
+    run.note(recipe={"name": "cross-encoder", "loss": type(loss).__name__, "reranker": source,
+                     "columns": pairs.column_names, "pos_weight": pos_weight})  # fmt: skip
+    trainer.remove_callback(PrinterCallback)
+    trainer.add_callback(ProgressLine())
+    trainer.train()
+    log = trainer.state.log_history
+    reranker.save_pretrained(str(run.final_dir))
+    write_json(run.train_log, log)
+    return log
+
+
+def finish(
+    experiment: Experiment, reranker: CrossEncoder, first: FirstStage, log: list[dict]
+) -> dict:
+    """Rerank gold with the trained reranker; write metrics.json (before/after/delta, bm25,
+    first_stage, rerank_config), per_query.csv and the report page; print a summary."""
+    gold, run, k = experiment.gold, experiment.run, experiment.config.options.rerank_k
+    after = score(reranker, experiment, first, "after", steps=log[-1]["step"] if log else 0)
+    metrics = gold.write()  # before, after, delta, bm25; eval/per_query.csv
+    first_scores = scores_of(first.gold, gold.task.relevant)
+    metrics["first_stage"] = mean_metrics(first_scores)
+    metrics["rerank_config"] = {
+        "k": k,
+        "first_stage": first.config,
+        "reranker": experiment.config.options.reranker or "base model + new head (num_labels=1)",
+        "scoring": f"the first stage's top {k} reordered by the reranker, the rest in first-stage "
+        "order; every relevant gold document counts, so one the first stage missed is missed",
+        "always_rerank_positives": False,
+    }
+    metrics["gold"].pop("dense_ranking", None)
+    metrics["gold"]["ranking"] = f"{first.system} first stage, top {k} reranked"
+    write_json(run.eval_dir / "metrics.json", metrics)
+    _append_per_query(run.eval_dir / "per_query.csv", gold.task.query_ids, first_scores)
+    plotting.plot_run(log, metrics, run.plots_dir)
+    print(f"model:   {run.final_dir}")
+    print(f"metrics: {run.eval_dir / 'metrics.json'}")
+    print(f"plots:   {run.plots_dir}")
+    print(
+        f"gold ndcg@10, {first.system} top {k} reranked: before {metrics['before']['ndcg@10']:.4f} "
+        f"-> after {after['ndcg@10']:.4f}  (first stage {metrics['first_stage']['ndcg@10']:.4f}, "
+        f"bm25 {metrics['bm25']['ndcg@10']:.4f})"
+    )
+    return metrics
+
+
+def _append_per_query(path: Path, query_ids: list[str], values: dict[str, np.ndarray]) -> None:
+    table = io.StringIO()
+    writer = csv.writer(table, lineterminator="\n")
+    for row, query_id in enumerate(query_ids):
+        writer.writerow([query_id, "first_stage", *(f"{values[m][row]:.6f}" for m in
+                                                   ("ndcg@10", "recall@100"))])  # fmt: skip
+    write_text(path, path.read_text(encoding="utf-8") + table.getvalue())

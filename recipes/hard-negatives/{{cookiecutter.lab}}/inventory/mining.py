@@ -1,0 +1,310 @@
+"""Hard negatives mined with the base model, guarded against false negatives, kept in a file.
+
+For every train query the base model ranks the lab's passages: every train and dev pos/neg and
+data/corpus.jsonl. Gold is never read: neither its queries nor the passages only gold holds (a
+corpus document that gold also uses is part of the corpus, and may be mined). Candidates come
+from sentence-transformers' `mine_hard_negatives`, asked for the top `range_max` documents of
+each query with their scores and no filters of its own (`include_positives=True`): the library
+does not report how many candidates each of its filters removed, and its random sampling uses
+Python's global `random` without a seed. The guards below are applied here instead, in this
+order, and each removed candidate is counted once, under the first guard that removes it:
+
+1. positive: one of the query's own positives.
+2. same_text_positive: a positive of another train or dev record whose query has the same
+   normalised text (case, accents, punctuation and spacing aside).
+3. range_min (default 2): the `range_min` most similar remaining candidates, which are the
+   likeliest to be relevant documents nobody labelled.
+4. max_score (default 0.9): a candidate the base model scores above this similarity to the query.
+5. margin (default 0.05, relative): a candidate scoring above `p - |p| * margin`, where p is the
+   query's lowest positive score (NV-Retriever's TopK-PercPos); a negative value turns it off.
+
+Then `num_negatives` (default 1) are kept per query: the most similar ones ("top") or a sample
+("random") drawn with a generator seeded by the run's seed and the query's text, so a rerun
+mines the same file. The audit says what each guard removed and how many kept negatives still
+score within the margin of their positive (0 while the margin guard is on: the check that it
+held); `--margin -1` shows how many the default margin would have removed among those kept.
+
+The mined set is written to <data dir>/mined/<experiment>.jsonl in the lab's split format (query, pos,
+neg, plus the scores), with <experiment>.meta.json beside it (base model, settings, seed, counts,
+audit). Under torchrun or accelerate launch only rank 0 mines; the others wait and receive what it
+read back from the file, so the data folder need not be shared between machines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import random
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from datasets import Dataset
+from sentence_transformers import SentenceTransformer
+from sentence_transformers.util import mine_hard_negatives
+
+from inventory import distributed
+from inventory.datasets import Record, Splits, read_records
+from inventory.errors import LabError
+from inventory.files import write_json, write_text
+from inventory.pipeline import Experiment
+from inventory.progress import interactive
+
+GUARDS = ("positive", "same_text_positive", "range_min", "max_score", "margin")
+SAMPLING = ("top", "random")
+AUDIT_MARGIN = 0.05  # the band the audit checks when the margin guard is off
+
+
+@dataclass(frozen=True)
+class MiningOptions:
+    """How negatives are mined (each field is a command-line flag, e.g. --num-negatives)."""
+
+    num_negatives: int = 1  # kept per query; each training row holds all of them
+    range_min: int = 2  # the most similar candidates skipped (after known positives)
+    range_max: int = 50  # candidates ranked per query
+    margin: float = 0.05  # relative to the query's lowest positive score; < 0: off
+    max_score: float = 0.9  # candidates more similar than this to the query are skipped
+    sampling: str = "top"  # "top": the most similar eligible ones; "random": a seeded sample
+    mining_batch_size: int = 32  # texts per batch while encoding
+
+
+@dataclass
+class Query:
+    """One train query: its positives and the base model's best candidates, with scores."""
+
+    text: str
+    positives: dict[str, float]  # positive text -> its score
+    candidates: list[tuple[str, float]]  # best first; the query's positives included
+
+
+@dataclass
+class Mined:
+    """The mined records (one per train record, in file order) and the audit."""
+
+    records: list[Record]
+    scores: dict[str, dict[str, float]]  # query -> text -> score (positives and negatives)
+    audit: dict[str, Any] = field(default_factory=dict)
+
+
+def query_key(text: str) -> str:
+    """A query's normalised text: two queries with the same key are the same question."""
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
+    return " ".join(re.findall(r"\w+", "".join(c for c in folded if not unicodedata.combining(c))))
+
+
+def check_options(options: MiningOptions) -> None:
+    """Settings that cannot work end the run before any work, in one line."""
+    if options.num_negatives < 1:
+        raise LabError(f"--num-negatives must be at least 1, not {options.num_negatives}")
+    if options.range_min < 0:
+        raise LabError(f"--range-min must be 0 or more, not {options.range_min}")
+    if options.range_max < options.range_min + options.num_negatives:
+        raise LabError(
+            f"--range-max {options.range_max} leaves no room for --range-min "
+            f"{options.range_min} plus --num-negatives {options.num_negatives}"
+        )
+    if options.sampling not in SAMPLING:
+        raise LabError(f"--sampling must be one of {', '.join(SAMPLING)}, not {options.sampling!r}")
+    if options.mining_batch_size < 1:
+        raise LabError(f"--mining-batch-size must be at least 1, not {options.mining_batch_size}")
+
+
+def passage_pool(splits: Splits) -> list[str]:
+    """The texts negatives are mined from: train and dev passages, then the corpus; never gold."""
+    texts = (text for split in (splits.train, splits.dev) for r in split for text in r.pos + r.neg)
+    return list(dict.fromkeys([*texts, *(document.text for document in splits.corpus)]))
+
+
+def candidates(
+    model: SentenceTransformer, train: Sequence[Record], pool: list[str], options: MiningOptions
+) -> list[Query]:
+    """Each train query's top `range_max` pool documents by the base model, positives included,
+    from `mine_hard_negatives` without its filters (they are applied and counted in `guard`)."""
+    pairs = list(dict.fromkeys((r.query, text) for r in train for text in r.pos))
+    depth = min(options.range_max, len(set(pool) | {text for _, text in pairs}))
+    dataset = Dataset.from_dict({"query": [q for q, _ in pairs], "positive": [p for _, p in pairs]})
+    with contextlib.nullcontext() if interactive() else contextlib.redirect_stderr(io.StringIO()):
+        mined = mine_hard_negatives(
+            dataset,
+            model,
+            corpus=pool,
+            include_positives=True,  # every candidate comes back; the guards below filter
+            num_negatives=depth,
+            range_max=depth,
+            sampling_strategy="top",
+            output_format="n-tuple",
+            output_scores=True,
+            batch_size=options.mining_batch_size,
+            verbose=False,
+        )
+    columns = [f"negative_{index}" for index in range(1, depth + 1)]
+    queries: dict[str, Query] = {}
+    for row in mined:
+        scores = row["scores"]
+        query = queries.setdefault(row["query"], Query(row["query"], {}, []))
+        query.positives[row["positive"]] = float(scores[0])
+        if not query.candidates:
+            query.candidates = [
+                (row[c], float(s)) for c, s in zip(columns, scores[1:], strict=True)
+            ]
+    return list(queries.values())
+
+
+def guard(
+    query: Query, related: set[str], options: MiningOptions, seed: int
+) -> tuple[list[tuple[str, float]], Counter[str]]:
+    """The negatives kept for `query`, and how many candidates each guard removed.
+
+    `related` holds the positives of other queries with the same normalised text.
+    """
+    removed: Counter[str] = Counter()
+    lowest = min(query.positives.values())
+    threshold = lowest - abs(lowest) * options.margin
+    eligible: list[tuple[str, float]] = []
+    skipped = 0
+    for text, score in query.candidates:
+        if text in query.positives:
+            removed["positive"] += 1
+        elif text in related:
+            removed["same_text_positive"] += 1
+        elif skipped < options.range_min:
+            skipped += 1
+            removed["range_min"] += 1
+        elif score > options.max_score:
+            removed["max_score"] += 1
+        elif options.margin >= 0 and score > threshold:
+            removed["margin"] += 1
+        else:
+            eligible.append((text, score))
+    if options.sampling == "random" and len(eligible) > options.num_negatives:
+        rng = random.Random(f"{seed}\0{query.text}")  # str seeds are stable across processes
+        picked = sorted(rng.sample(range(len(eligible)), options.num_negatives))
+        return [eligible[index] for index in picked], removed
+    return eligible[: options.num_negatives], removed
+
+
+def mine(model: SentenceTransformer, splits: Splits, options: MiningOptions, seed: int) -> Mined:
+    """Mine negatives for every train record (see the module's docstring); no file is written."""
+    check_options(options)
+    pool = passage_pool(splits)
+    queries = candidates(model, splits.train, pool, options)
+    positives_by_key: dict[str, set[str]] = {}
+    for record in (*splits.train, *splits.dev):
+        positives_by_key.setdefault(query_key(record.query), set()).update(record.pos)
+    removed: Counter[str] = Counter()
+    kept: dict[str, list[tuple[str, float]]] = {}
+    scores: dict[str, dict[str, float]] = {}
+    band = options.margin if options.margin >= 0 else AUDIT_MARGIN
+    within = above = 0
+    for query in queries:
+        related = positives_by_key[query_key(query.text)] - set(query.positives)
+        kept[query.text], counts = guard(query, related, options, seed)
+        removed.update(counts)
+        scores[query.text] = dict(query.positives) | dict(kept[query.text])
+        lowest = min(query.positives.values())
+        within += sum(score > lowest - abs(lowest) * band for _, score in kept[query.text])
+        above += sum(score >= lowest for _, score in kept[query.text])
+    records = [
+        Record(r.query, r.pos, tuple(text for text, _ in kept[r.query])) for r in splits.train
+    ]
+    negatives = [score for pairs in kept.values() for _, score in pairs]
+    positive_scores = [s for q in queries for s in q.positives.values()]
+    audit = {
+        "queries": len(queries),
+        "pool_documents": len(pool),
+        "candidates": sum(len(query.candidates) for query in queries),
+        "removed": {name: removed[name] for name in GUARDS},
+        "kept": len(negatives),
+        "queries_short": sum(len(pairs) < options.num_negatives for pairs in kept.values()),
+        "queries_without_negative": sum(not pairs for pairs in kept.values()),
+        "kept_within_margin": within,
+        "audit_margin": band,
+        "kept_scoring_above_a_positive": above,
+        "mean_positive_score": _mean(positive_scores),
+        "mean_negative_score": _mean(negatives),
+    }
+    return Mined(records, scores, audit)
+
+
+@distributed.main_process
+def mine_negatives(experiment: Experiment, options: MiningOptions) -> list[Record]:
+    """Mine with the experiment's base model, write <data dir>/mined/<experiment>.jsonl and its note,
+    print the audit; returns the records read back from the file (on every process)."""
+    config = experiment.config
+    mined = mine(experiment.model, experiment.splits, options, config.train.seed)
+    path = Path(config.data_dir) / "mined" / f"{config.name}.jsonl"  # one file per experiment
+    lines = []
+    for record in mined.records:
+        scores = mined.scores[record.query]
+        lines.append(json.dumps({
+            "query": record.query, "pos": list(record.pos), "neg": list(record.neg),
+            "pos_scores": [round(scores[text], 4) for text in record.pos],
+            "neg_scores": [round(scores[text], 4) for text in record.neg],
+        }, ensure_ascii=False))  # fmt: skip
+    text = "".join(line + "\n" for line in lines)
+    write_text(path, text)
+    note = {
+        "file": str(path),
+        "sha256": hashlib.sha256(text.encode()).hexdigest(),
+        "made_by": "inventory/mining.py (sentence_transformers.util.mine_hard_negatives)",
+        "experiment": config.name,
+        "run_id": experiment.run.id,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "base_model": experiment.run.record.get("model", {"name": config.base_model}),
+        "settings": asdict(options) | {"seed": config.train.seed},
+        "pool": "train and dev pos/neg passages plus data/corpus.jsonl; never gold",
+        "guards_in_order": list(GUARDS),
+        "records": len(mined.records),
+        "audit": mined.audit,
+    }
+    write_json(path.with_suffix(".meta.json"), note)
+    experiment.run.note(mining=note)
+    print(audit_lines(mined.audit, options, path))
+    return read_records(path)  # what trains is exactly what the file holds
+
+
+def audit_lines(audit: dict[str, Any], options: MiningOptions, path: Path) -> str:
+    """The printed audit: what was mined, what each guard removed, what was kept."""
+    removed = ", ".join(f"{name} {count}" for name, count in audit["removed"].items())
+    return "\n".join([
+        f"mined {path}: {audit['kept']} negatives for {audit['queries']} queries "
+        f"({options.sampling} {options.num_negatives} each of {audit['candidates']} candidates "
+        f"among {audit['pool_documents']} documents)",
+        f"  removed by guard: {removed}",
+        f"  queries with fewer than {options.num_negatives}: {audit['queries_short']} "
+        f"(none: {audit['queries_without_negative']}); kept within the "
+        f"{audit['audit_margin']} margin of their positive: {audit['kept_within_margin']}",
+    ])  # fmt: skip
+
+
+def with_negatives(records: Iterable[Record], num_negatives: int) -> Dataset:
+    """Columns (anchor, positive, negative_1, ..., negative_n): one row per positive, with all of
+    its query's mined negatives (repeated in turn when fewer were found). A query without any
+    mined negative is left out; the audit counts them."""
+    names = (
+        ["negative"] if num_negatives == 1 else [f"negative_{i + 1}" for i in range(num_negatives)]
+    )
+    rows: dict[str, list[str]] = {"anchor": [], "positive": [], **{name: [] for name in names}}
+    for record in records:
+        if not record.neg:
+            continue
+        for positive in record.pos:
+            rows["anchor"].append(record.query)
+            rows["positive"].append(positive)
+            for index, name in enumerate(names):
+                rows[name].append(record.neg[index % len(record.neg)])
+    if not rows["anchor"]:
+        raise LabError("no train query kept a mined negative: loosen --range-min, --max-score "
+                       "or --margin, or raise --range-max")  # fmt: skip
+    return Dataset.from_dict(rows)
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return round(sum(values) / len(values), 4) if values else None
