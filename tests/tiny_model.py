@@ -25,18 +25,11 @@ def build_tiny_model(
     import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
-    from transformers import BertConfig, BertModel
+    from transformers import BertModel
 
     fast = _tokenizer(texts, vocab_size)
     torch.manual_seed(seed)
-    config = BertConfig(
-        vocab_size=len(fast),
-        hidden_size=hidden_size,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=2 * hidden_size,
-        max_position_embeddings=128,
-    )
+    config = _bert_config(len(fast), hidden_size, max_positions=128)
     hf_dir = out_dir.parent / f"{out_dir.name}-hf"
     BertModel(config).save_pretrained(hf_dir)
     fast.save_pretrained(hf_dir)
@@ -54,19 +47,11 @@ def build_tiny_reranker(
     """Save a CrossEncoder (random BERT with a one-logit classification head) to `out_dir`."""
     import torch
     from sentence_transformers.cross_encoder import CrossEncoder
-    from transformers import BertConfig, BertForSequenceClassification
+    from transformers import BertForSequenceClassification
 
     fast = _tokenizer(texts, vocab_size)
     torch.manual_seed(seed)
-    config = BertConfig(
-        vocab_size=len(fast),
-        hidden_size=hidden_size,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=2 * hidden_size,
-        max_position_embeddings=256,
-        num_labels=1,
-    )
+    config = _bert_config(len(fast), hidden_size, max_positions=256, num_labels=1)
     hf_dir = out_dir.parent / f"{out_dir.name}-hf"
     BertForSequenceClassification(config).save_pretrained(hf_dir)
     fast.save_pretrained(hf_dir)
@@ -115,3 +100,18 @@ def lab_texts(data_dir: Path) -> list[str]:
                 record = json.loads(line)
                 texts += [record.get("query", ""), *record.get("pos", []), *record.get("neg", [])]
     return texts
+
+
+def _bert_config(vocab_size: int, hidden_size: int, max_positions: int, **extra: int):
+    """Two layers, two heads: small enough that a whole run takes seconds."""
+    from transformers import BertConfig
+
+    return BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=hidden_size,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=2 * hidden_size,
+        max_position_embeddings=max_positions,
+        **extra,
+    )
