@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -110,6 +112,16 @@ def test_new_adds_the_recipes_experiment_and_only_missing_modules(lab, name):
     assert f"Added experiments/exp_02_trial.py to {lab} (recipe {name})" in result.stdout
     for relative in wanted:
         assert f"{'kept' if relative in before else 'added'} {relative}" in result.stdout
+
+
+def test_a_lab_with_every_built_in_recipe_is_lint_clean(lab):
+    """Recipe files are lab code: the lab's own ruff settings hold for them too."""
+    for name in BUILT_IN:
+        assert emb("new", name.replace("-", "_"), str(lab), "--recipe", name).exit_code == 0
+    for command in (["check", "--no-cache", "."], ["format", "--check", "--no-cache", "."]):
+        ruff = subprocess.run([sys.executable, "-m", "ruff", *command], cwd=lab,
+                              capture_output=True, text=True, check=False)  # fmt: skip
+        assert ruff.returncode == 0, ruff.stdout + ruff.stderr
 
 
 def test_new_numbers_experiments_and_turns_dashes_into_underscores(lab):

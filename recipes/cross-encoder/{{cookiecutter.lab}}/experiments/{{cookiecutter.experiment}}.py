@@ -1,11 +1,12 @@
 """Cross-encoder: train a reranker on data/train.jsonl, score it by reranking on gold.
 
 The reranker (the base model's weights with a new head, or --reranker PATH) learns from labelled
-pairs: each train positive, and negatives mined with the base model (inventory/mining.py, written
-to data/mined/<experiment>.jsonl). On gold it reorders the first stage's top-k (the base bi-encoder or
-its hybrid with BM25, the stronger on dev), before and after training; a positive the first stage
-missed counts as missed (inventory/rerank.py). Runs in one process (not under torchrun).
-Run from the lab folder: `python experiments/<this file>.py` (add --help to see the options).
+pairs: each train positive, and negatives mined with the base model (inventory/mining.py,
+written to data/mined/<experiment>.jsonl). On gold it reorders the first stage's top-k (the base
+bi-encoder or its hybrid with BM25, the stronger on dev), before and after training; a positive
+the first stage missed counts as missed (inventory/rerank.py). Runs in one process (not under
+torchrun). Run from the lab folder: `python experiments/<this file>.py` (add --help to see the
+options).
 """
 
 import sys

@@ -24,10 +24,10 @@ mines the same file. The audit says what each guard removed and how many kept ne
 score within the margin of their positive (0 while the margin guard is on: the check that it
 held); `--margin -1` shows how many the default margin would have removed among those kept.
 
-The mined set is written to <data dir>/mined/<experiment>.jsonl in the lab's split format (query, pos,
-neg, plus the scores), with <experiment>.meta.json beside it (base model, settings, seed, counts,
-audit). Under torchrun or accelerate launch only rank 0 mines; the others wait and receive what it
-read back from the file, so the data folder need not be shared between machines.
+The mined set is written to <data dir>/mined/<experiment>.jsonl in the lab's split format (query,
+pos, neg, plus the scores), with <experiment>.meta.json beside it (base model, settings, seed,
+counts, audit). Under torchrun or accelerate launch only rank 0 mines; the others wait and receive
+what it read back from the file, so the data folder need not be shared between machines.
 """
 
 from __future__ import annotations
@@ -235,8 +235,8 @@ def mine(model: SentenceTransformer, splits: Splits, options: MiningOptions, see
 
 @distributed.main_process
 def mine_negatives(experiment: Experiment, options: MiningOptions) -> list[Record]:
-    """Mine with the experiment's base model, write <data dir>/mined/<experiment>.jsonl and its note,
-    print the audit; returns the records read back from the file (on every process)."""
+    """Mine with the experiment's base model, write <data dir>/mined/<experiment>.jsonl and its
+    note, print the audit; returns the records read back from the file (on every process)."""
     config = experiment.config
     mined = mine(experiment.model, experiment.splits, options, config.train.seed)
     path = Path(config.data_dir) / "mined" / f"{config.name}.jsonl"  # one file per experiment
