@@ -1,7 +1,8 @@
 """Choose a recipe's defaults on real data: NFCorpus, scored on its dev split, never on test.
 
     python benchmarks/sweep_nfcorpus.py [--lab /tmp/nfcorpus-lab] [--experiment exp_01_baseline]
-        [--max-positives 1] [--train-queries 1000] --grid "--learning-rate 2e-5" ...
+        [--recipe hard-negatives] [--max-positives 1] [--train-queries 1000]
+        --grid "--learning-rate 2e-5" ...
 
 Bakes a lab (once; kept, so the base model's corpus vectors are cached across runs), imports
 NFCorpus with `emb import beir --max-positives N` (train/dev/test qrels -> train/dev/gold, the full
@@ -59,6 +60,19 @@ def sample_train(data: Path, queries: int, seed: int = 42) -> Path:
     return sampled
 
 
+def experiment_for(lab: Path, experiment: str, recipe: str | None) -> str:
+    """The experiment to run: `experiment`, or the lab's experiment of `recipe`, added with
+    `emb new` the first time."""
+    if recipe is None:
+        return experiment
+    name = recipe.replace("-", "_")
+    found = sorted(lab.glob(f"experiments/exp_[0-9]*_{name}.py"))
+    if not found:
+        subprocess.run([*EMB, "new", name, "--recipe", recipe, str(lab)], check=True)
+        found = sorted(lab.glob(f"experiments/exp_[0-9]*_{name}.py"))
+    return found[0].stem
+
+
 def run(lab: Path, experiment: str, data: Path, flags: list[str]) -> dict:
     """One experiment run; its metrics and wall time."""
     out = lab / "results" / f"sweep-{experiment}"
@@ -93,11 +107,13 @@ def main() -> None:
     parser.add_argument("--nfcorpus", type=Path, default=DEFAULT_NFCORPUS)
     parser.add_argument("--lab", type=Path, default=Path("/tmp/nfcorpus-lab"))
     parser.add_argument("--experiment", default="exp_01_baseline")
+    parser.add_argument("--recipe", help="run this recipe's experiment (added when missing)")
     parser.add_argument("--max-positives", type=int, default=1)
     parser.add_argument("--train-queries", type=int, help="a seeded sample of the train queries")
     parser.add_argument("--grid", nargs="+", default=[""], help="one quoted flag set per run")
     args = parser.parse_args()
     data = prepare(args.lab, args.nfcorpus, args.max_positives)
+    experiment = experiment_for(args.lab, args.experiment, args.recipe)
     if args.train_queries:
         data = sample_train(data, args.train_queries)
     print(
@@ -105,7 +121,7 @@ def main() -> None:
         "| gold hybrid | wall s |\n|---|---|---|---|---|---|---|---|---|"
     )
     for flags in args.grid:
-        result = run(args.lab, args.experiment, data, shlex.split(flags))
+        result = run(args.lab, experiment, data, shlex.split(flags))
         label = f"max-positives {args.max_positives} {flags}".strip()
         if args.train_queries:
             label = f"{args.train_queries} queries, {label}"

@@ -149,6 +149,10 @@ CASES = [
     train("neg-with-null", '{"query": "q odd", "pos": ["p odd"], "neg": [null]}', "fail"),
     train("neg-as-string", '{"query": "q odd", "pos": ["p odd"], "neg": "n"}', "fail"),
     train("query-as-boolean", '{"query": true, "pos": ["p odd"]}', "fail"),
+    train("more-pos-ids", '{"query": "q odd", "pos": ["p"], "more_pos_ids": ["d1"]}', "pass"),
+    train("more-pos-ids-null", '{"query": "q odd", "pos": ["p"], "more_pos_ids": null}', "pass"),
+    train("more-pos-ids-number", '{"query": "q odd", "pos": ["p"], "more_pos_ids": [7]}', "fail"),
+    train("more-pos-ids-string", '{"query": "q odd", "pos": ["p"], "more_pos_ids": "d1"}', "fail"),
     train("json-null-line", "null", "fail"),
     # Corpus rules.
     corpus("corpus-null-title", '{"_id": "d-x", "title": null, "text": "Body."}', "pass"),

@@ -169,9 +169,12 @@ def test_max_positives_keeps_the_highest_grades_then_file_order(tmp_path: Path) 
     q1 = split(data, "train")[0]
     assert q1["pos"] == [CORPUS[2]["text"], "Water Water boils at 100 degrees Celsius."]
     assert q1["pos_grades"] == [3, 3]
+    assert q1["more_pos_ids"] == ["d1", "d4"]  # so that mining never takes them as negatives
+    assert "more_pos_ids" not in split(data, "train")[1]  # nothing dropped, nothing named
     assert "dropped 2 train positives" in result.output
     result = emb("import", "beir", source, "--data-dir", data, "--max-positives", "3", "--force")
     assert split(data, "train")[0]["pos_grades"] == [1, 3, 3]
+    assert split(data, "train")[0]["more_pos_ids"] == ["d4"]
     assert split(data, "gold")[0]["pos"] == split(tmp_path / "data", "gold")[0]["pos"]
 
 

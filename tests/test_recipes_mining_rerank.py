@@ -161,6 +161,81 @@ def test_mining_is_reproducible(lab: Path, tiny_model: Path, hard_run, planted) 
     assert out["other_seed"][0] != out["random"][0]
 
 
+WITH_NEGATIVES = """
+import json, sys
+sys.path.insert(0, ".")
+from inventory.datasets import Record
+from inventory.mining import with_negatives
+records = [Record("q1", ("p1",), ("n1",)), Record("q2", ("p2", "p3"), ()),
+           Record("q3", ("p4",), ("n2", "n3", "n4"))]
+both = with_negatives(records, 2)
+alone = with_negatives(records[:1], 1)
+print(json.dumps({"both": {name: both[name].to_dict() for name in both},
+                  "alone": alone.to_dict()}))
+"""
+
+
+def test_a_query_without_a_mined_negative_trains_on_in_batch_negatives(lab: Path, hard_run):
+    process = run(lab, "-c", WITH_NEGATIVES)
+    assert process.returncode == 0, process.stderr
+    out = json.loads(process.stdout.splitlines()[-1])
+    assert out["both"] == {
+        "mined": {"anchor": ["q1", "q3"], "positive": ["p1", "p4"],
+                  "negative_1": ["n1", "n2"], "negative_2": ["n1", "n3"]},
+        "in_batch": {"anchor": ["q2", "q2"], "positive": ["p2", "p3"]},
+    }  # fmt: skip
+    assert out["alone"] == {"anchor": ["q1"], "positive": ["p1"], "negative": ["n1"]}
+
+
+MORE_POSITIVES = """
+import json, sys
+from dataclasses import replace
+from pathlib import Path
+sys.path.insert(0, ".")
+from inventory import preprocess
+from inventory.datasets import load_splits
+from inventory.mining import MiningOptions, mine
+from inventory.models import load_model
+from inventory.progress import quiet_libraries
+quiet_libraries()
+splits, _ = preprocess.clean_splits(load_splits(Path(sys.argv[2])))
+model = load_model(sys.argv[1], 256)
+every = MiningOptions(range_max=1000, range_min=0, max_score=1.0, margin=-1, num_negatives=999)
+without = replace(splits, train=[replace(r, more_pos_ids=()) for r in splits.train])
+out = {}
+for name, data in (("with", splits), ("without", without)):
+    mined = mine(model, data, every, 42)
+    out[name] = {"neg": [list(r.neg) for r in mined.records], "audit": mined.audit}
+print(json.dumps(out))
+"""
+
+
+def test_positives_named_by_more_pos_ids_are_never_mined(
+    lab: Path, tiny_model: Path, planted, tmp_path: Path
+) -> None:
+    """An import that caps positives names the dropped ones in more_pos_ids; mining, which keeps
+    every eligible candidate here, must count such a corpus document as a positive of its query
+    (and only of its query), and must take it as a negative once the line no longer names it."""
+    data = tmp_path / "data"
+    shutil.copytree(planted["dir"], data)
+    train = read_jsonl(data / "train.jsonl")
+    further = "A further positive: " + train[2]["pos"][0]
+    train[2]["more_pos_ids"] = ["d-further", "d-missing"]
+    write_jsonl(data / "train.jsonl", train)
+    corpus = [{"_id": "d-further", "text": further}, {"_id": "d-other", "text": "Unrelated."}]
+    write_jsonl(data / "corpus.jsonl", corpus)
+    process = run(lab, "-c", MORE_POSITIVES, str(tiny_model), str(data))
+    assert process.returncode == 0, process.stderr
+    out = json.loads(process.stdout.splitlines()[-1])
+    with_ids, without = out["with"], out["without"]
+    assert further in without["neg"][2]  # a candidate like any other, unless named
+    assert further not in with_ids["neg"][2]
+    assert all(further in negatives for negatives in with_ids["neg"][3:6])  # other queries' too
+    assert with_ids["audit"]["removed"]["positive"] == without["audit"]["removed"]["positive"] + 1
+    assert (with_ids["audit"]["more_pos_ids"], with_ids["audit"]["more_pos_ids_not_in_corpus"]) == (
+        2, 1)  # fmt: skip
+
+
 GUARDS = """
 import json, sys
 sys.path.insert(0, ".")
@@ -179,6 +254,8 @@ for name, options in cases.items():
     kept, removed = guard(query, {"twin"}, options, seed=1)
     out[name] = {"kept": [t for t, _ in kept], "removed": dict(removed)}
 out["random_again"] = [t for t, _ in guard(query, {"twin"}, cases["random"], seed=1)[0]]
+kept, removed = guard(query, {"twin"}, cases["no_margin"], 1, more_positives=frozenset({"c"}))
+out["more"] = {"kept": [t for t, _ in kept], "removed": dict(removed)}
 out["keys"] = [query_key("How do I descale?"), query_key("  how DO i   déscale")]
 print(json.dumps(out))
 """
@@ -197,6 +274,10 @@ def test_guards_on_hand_made_scores(lab: Path, hard_run) -> None:
     assert out["max_score"]["removed"] == {"positive": 1, "same_text_positive": 1, "max_score": 2}
     assert out["max_score"]["kept"] == ["c", "d", "e"]
     assert out["no_margin"]["kept"] == ["a", "b", "c", "d", "e", "f", "g"]  # never p1 or twin
+    assert out["more"] == {  # c is a positive the import left out of pos
+        "kept": ["a", "b", "d", "e", "f", "g"],
+        "removed": {"positive": 2, "same_text_positive": 1},
+    }
     assert len(out["random"]["kept"]) == 2 and out["random"]["kept"] == out["random_again"]
     assert set(out["random"]["kept"]) <= {"e", "f", "g"}
     assert out["keys"][0] == out["keys"][1] == "how do i descale"

@@ -161,10 +161,12 @@ def _example(
     """Documents with the same text are one document in the lab: each text is listed once
     (a positive keeps its highest grade), and never as both positive and negative."""
     grades: dict[str, int] = {}
+    ids: dict[str, list[str]] = {}
     for judgment in judgments:
         if judgment.score >= options.min_score:
             text = documents[judgment.doc_id]
             grades[text] = max(grades.get(text, judgment.score), judgment.score)
+            ids.setdefault(text, []).append(judgment.doc_id)
     negatives = [documents[judgment.doc_id] for judgment in judgments if judgment.score <= 0]
     return Example(
         id=query_id,
@@ -172,4 +174,5 @@ def _example(
         pos=list(grades),
         neg=[text for text in dict.fromkeys(negatives) if text not in grades],
         pos_grades=list(grades.values()) if any(g != 1 for g in grades.values()) else None,
+        pos_doc_ids=ids,
     )

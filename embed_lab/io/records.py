@@ -47,6 +47,8 @@ class Example:
     pos_grades: list[int] | None = None
     pos_scores: list[float] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    pos_doc_ids: dict[str, list[str]] | None = None  # positive text -> corpus ids (BEIR)
+    more_pos_ids: list[str] = field(default_factory=list)  # ids of positives the cap dropped
 
     def to_json(self) -> dict[str, Any]:
         line: dict[str, Any] = {"id": self.id} if self.id is not None else {}
@@ -57,11 +59,14 @@ class Example:
             line["pos_grades"] = self.pos_grades
         if self.pos_scores is not None:
             line["pos_scores"] = self.pos_scores
+        if self.more_pos_ids:
+            line["more_pos_ids"] = self.more_pos_ids
         return line | self.extra
 
     def cap_positives(self, limit: int | None) -> int:
         """Keep the `limit` best positives (highest grade, else score, first; ties in source
-        order) in their source order; return how many were dropped."""
+        order) in their source order; return how many were dropped. The corpus ids of dropped
+        positives, when known, go to `more_pos_ids`, so that mining never picks them."""
         if limit is None or len(self.pos) <= limit:
             return 0
         ranking = self.pos_grades if self.pos_grades is not None else self.pos_scores
@@ -70,6 +75,9 @@ class Example:
             order.sort(key=lambda index: -ranking[index])  # stable: ties keep source order
         kept = sorted(order[:limit])
         dropped = len(self.pos) - limit
+        if self.pos_doc_ids is not None:
+            for index in sorted(order[limit:]):
+                self.more_pos_ids += self.pos_doc_ids.get(self.pos[index], [])
         self.pos = [self.pos[index] for index in kept]
         if self.pos_grades is not None:
             self.pos_grades = [self.pos_grades[index] for index in kept]

@@ -13,6 +13,8 @@ A file is UTF-8 text, one JSON value per line (lines end with LF; CRLF is fine).
 - a repeated key keeps its last value (as every common JSON parser does);
 - a split line is {"query": str, "pos": [str, ...], "neg": [str, ...] | null}; query and every
   positive must hold more than whitespace, pos must not be empty, neg may be missing or null;
+  more_pos_ids (missing, null or [str, ...]) names corpus documents that are further positives
+  of the query, left out of pos (`emb import --max-positives`): mining never picks them;
 - a corpus line is {"_id": str, "title": str | null, "text": str}; _id must hold more than
   whitespace, title is optional; the document's text is `document_text(title, text)`;
 - other keys are ignored.
@@ -132,11 +134,18 @@ def split_row(value: Any) -> tuple[str, list[str], list[str]]:
             and positives
             and all(type(text) is str and not is_blank(text) for text in positives)
         ):
-            if negatives is None:
-                return query, positives, _NO_TEXTS
-            if type(negatives) is list and all(type(text) is str for text in negatives):
-                return query, positives, negatives
+            more = value.get("more_pos_ids")
+            if more is None or (type(more) is list and all(type(i) is str for i in more)):
+                if negatives is None:
+                    return query, positives, _NO_TEXTS
+                if type(negatives) is list and all(type(text) is str for text in negatives):
+                    return query, positives, negatives
     raise ContractError(_split_row_problem(value))
+
+
+def split_row_with_ids(value: Any) -> tuple[str, list[str], list[str], list[str]]:
+    """`split_row` plus the line's more_pos_ids (empty when missing or null)."""
+    return (*split_row(value), value.get("more_pos_ids") or _NO_TEXTS)
 
 
 def _split_row_problem(value: Any) -> str:
@@ -151,7 +160,12 @@ def _split_row_problem(value: Any) -> str:
         return "'query' is empty"
     if "pos" not in value:
         return "missing key 'pos'"
-    return _texts_problem(value, "pos", required=True) or _texts_problem(value, "neg") or "?"
+    return (
+        _texts_problem(value, "pos", required=True)
+        or _texts_problem(value, "neg")
+        or _texts_problem(value, "more_pos_ids")
+        or "?"
+    )
 
 
 def _texts_problem(value: dict[str, Any], key: str, required: bool = False) -> str | None:

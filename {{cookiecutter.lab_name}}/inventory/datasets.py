@@ -10,7 +10,7 @@ which `emb check` applies too.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,7 +23,7 @@ from inventory.contract import (
     corpus_row,
     decode_line,
     is_blank_line,
-    split_row,
+    split_row_with_ids,
     strip_bom,
 )
 from inventory.errors import LabError
@@ -47,6 +47,9 @@ class Record:
     query: str
     pos: tuple[str, ...]
     neg: tuple[str, ...] = ()
+    # corpus ids of further positives left out of pos (an import's --max-positives): only
+    # mining reads them, so that it never picks one as a negative
+    more_pos_ids: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,10 @@ def load_splits(data_dir: Path) -> Splits:
 
 def read_records(path: Path) -> list[Record]:
     """Read one split; any line that breaks the contract raises `DataError`."""
-    records = [Record(query, tuple(pos), tuple(neg)) for query, pos, neg in _rows(path, split_row)]
+    records = [
+        Record(query, tuple(pos), tuple(neg), tuple(ids))
+        for query, pos, neg, ids in _rows(path, split_row_with_ids)
+    ]
     if not records:
         raise DataError(path, "the split is empty (no records)")
     return records

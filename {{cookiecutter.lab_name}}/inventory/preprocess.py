@@ -42,7 +42,7 @@ def clean_records(records: list[Record], split: str) -> tuple[list[Record], Prep
     for record in records:
         pos, neg = _unique(record.pos), _unique(record.neg)
         passages += len(record.pos) + len(record.neg) - len(pos) - len(neg)
-        cleaned = Record(query=normalise(record.query), pos=pos, neg=neg)
+        cleaned = Record(normalise(record.query), pos, neg, record.more_pos_ids)
         if not cleaned.query or not cleaned.pos:
             empty += 1
         elif cleaned in seen:

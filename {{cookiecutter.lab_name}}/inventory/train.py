@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 
 import torch
-from datasets import Dataset
+from datasets import Dataset, DatasetDict
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.base.sampler import BatchSamplers
 from sentence_transformers.sentence_transformer import (
@@ -34,7 +34,7 @@ from inventory.runs import Run
 
 def train(
     model: SentenceTransformer,
-    dataset: Dataset,
+    dataset: Dataset | DatasetDict,
     loss: torch.nn.Module,
     dev: list[Record],
     config: TrainConfig,
@@ -45,6 +45,9 @@ def train(
 ) -> list[dict]:
     """Fine-tune `model` in place on `dataset` with `loss`; save it to run.final_dir and return
     the training log. The run's manifest records the recipe, the loss and the dataset's columns.
+
+    A DatasetDict trains on several datasets (e.g. rows with and without a hard negative), each
+    batch drawn from one of them in proportion to their sizes.
 
     `batch_sampler`: the default keeps a text from appearing twice in a batch, where it would be
     a false in-batch negative; a loss without in-batch negatives (pairs with labels) takes

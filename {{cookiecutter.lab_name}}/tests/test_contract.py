@@ -13,6 +13,7 @@ from inventory.contract import (
     nesting_depth,
     normalise,
     split_row,
+    split_row_with_ids,
 )
 
 
@@ -37,6 +38,15 @@ def test_split_row_accepts_missing_or_null_neg() -> None:
     assert split_row({"query": "q", "pos": ["p"]}) == ("q", ["p"], [])
     assert split_row({"query": "q", "pos": ["p"], "neg": None}) == ("q", ["p"], [])
     assert split_row({"query": "q", "pos": ["p"], "neg": [""]}) == ("q", ["p"], [""])
+
+
+def test_more_pos_ids_are_corpus_ids_read_beside_the_row() -> None:
+    row = {"query": "q", "pos": ["p"], "more_pos_ids": ["d1", "d2"]}
+    assert split_row(row) == ("q", ["p"], [])
+    assert split_row_with_ids(row) == ("q", ["p"], [], ["d1", "d2"])
+    assert split_row_with_ids({"query": "q", "pos": ["p"], "more_pos_ids": None})[3] == []
+    with pytest.raises(ContractError, match=r"'more_pos_ids'\[0\] must be a string, got number"):
+        split_row({"query": "q", "pos": ["p"], "more_pos_ids": [7]})
 
 
 @pytest.mark.parametrize(

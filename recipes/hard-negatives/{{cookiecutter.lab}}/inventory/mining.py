@@ -9,9 +9,10 @@ does not report how many candidates each of its filters removed, and its random 
 Python's global `random` without a seed. The guards below are applied here instead, in this
 order, and each removed candidate is counted once, under the first guard that removes it:
 
-1. positive: one of the query's own positives.
-2. same_text_positive: a positive of another train or dev record whose query has the same
-   normalised text (case, accents, punctuation and spacing aside).
+1. positive: one of the query's own positives: its pos, or a corpus document its line names in
+   more_pos_ids (the positives an import's --max-positives left out of pos).
+2. same_text_positive: a positive (pos or more_pos_ids) of another train or dev record whose
+   query has the same normalised text (case, accents, punctuation and spacing aside).
 3. range_min (default 2): the `range_min` most similar remaining candidates, which are the
    likeliest to be relevant documents nobody labelled.
 4. max_score (default 0.9): a candidate the base model scores above this similarity to the query.
@@ -46,7 +47,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from datasets import Dataset
+from datasets import Dataset, DatasetDict
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.util import mine_hard_negatives
 
@@ -158,11 +159,16 @@ def candidates(
 
 
 def guard(
-    query: Query, related: set[str], options: MiningOptions, seed: int
+    query: Query,
+    related: set[str],
+    options: MiningOptions,
+    seed: int,
+    more_positives: frozenset[str] = frozenset(),
 ) -> tuple[list[tuple[str, float]], Counter[str]]:
     """The negatives kept for `query`, and how many candidates each guard removed.
 
-    `related` holds the positives of other queries with the same normalised text.
+    `related` holds the positives of other queries with the same normalised text;
+    `more_positives` the texts of the query's own positives that are not in its pos.
     """
     removed: Counter[str] = Counter()
     lowest = min(query.positives.values())
@@ -170,7 +176,7 @@ def guard(
     eligible: list[tuple[str, float]] = []
     skipped = 0
     for text, score in query.candidates:
-        if text in query.positives:
+        if text in query.positives or text in more_positives:
             removed["positive"] += 1
         elif text in related:
             removed["same_text_positive"] += 1
@@ -195,17 +201,22 @@ def mine(model: SentenceTransformer, splits: Splits, options: MiningOptions, see
     check_options(options)
     pool = passage_pool(splits)
     queries = candidates(model, splits.train, pool, options)
+    corpus = {document.id: document.text for document in splits.corpus}
     positives_by_key: dict[str, set[str]] = {}
+    more_by_query: dict[str, set[str]] = {}
     for record in (*splits.train, *splits.dev):
-        positives_by_key.setdefault(query_key(record.query), set()).update(record.pos)
+        more = {corpus[doc_id] for doc_id in record.more_pos_ids if doc_id in corpus}
+        positives_by_key.setdefault(query_key(record.query), set()).update(record.pos, more)
+        more_by_query.setdefault(record.query, set()).update(more)
     removed: Counter[str] = Counter()
     kept: dict[str, list[tuple[str, float]]] = {}
     scores: dict[str, dict[str, float]] = {}
     band = options.margin if options.margin >= 0 else AUDIT_MARGIN
     within = above = 0
     for query in queries:
-        related = positives_by_key[query_key(query.text)] - set(query.positives)
-        kept[query.text], counts = guard(query, related, options, seed)
+        more = frozenset(more_by_query[query.text] - set(query.positives))
+        related = positives_by_key[query_key(query.text)] - set(query.positives) - more
+        kept[query.text], counts = guard(query, related, options, seed, more)
         removed.update(counts)
         scores[query.text] = dict(query.positives) | dict(kept[query.text])
         lowest = min(query.positives.values())
@@ -220,6 +231,10 @@ def mine(model: SentenceTransformer, splits: Splits, options: MiningOptions, see
         "queries": len(queries),
         "pool_documents": len(pool),
         "candidates": sum(len(query.candidates) for query in queries),
+        "more_pos_ids": sum(len(r.more_pos_ids) for r in splits.train),
+        "more_pos_ids_not_in_corpus": sum(
+            doc_id not in corpus for r in splits.train for doc_id in r.more_pos_ids
+        ),
         "removed": {name: removed[name] for name in GUARDS},
         "kept": len(negatives),
         "queries_short": sum(len(pairs) < options.num_negatives for pairs in kept.values()),
@@ -273,37 +288,50 @@ def mine_negatives(experiment: Experiment, options: MiningOptions) -> list[Recor
 def audit_lines(audit: dict[str, Any], options: MiningOptions, path: Path) -> str:
     """The printed audit: what was mined, what each guard removed, what was kept."""
     removed = ", ".join(f"{name} {count}" for name, count in audit["removed"].items())
-    return "\n".join([
+    lines = [
         f"mined {path}: {audit['kept']} negatives for {audit['queries']} queries "
         f"({options.sampling} {options.num_negatives} each of {audit['candidates']} candidates "
         f"among {audit['pool_documents']} documents)",
         f"  removed by guard: {removed}",
         f"  queries with fewer than {options.num_negatives}: {audit['queries_short']} "
-        f"(none: {audit['queries_without_negative']}); kept within the "
-        f"{audit['audit_margin']} margin of their positive: {audit['kept_within_margin']}",
-    ])  # fmt: skip
+        f"(none, trained on in-batch negatives alone: {audit['queries_without_negative']}); "
+        f"kept within the {audit['audit_margin']} margin of their positive: "
+        f"{audit['kept_within_margin']}",
+    ]  # fmt: skip
+    if audit["more_pos_ids"]:
+        lines.append(
+            f"  positives outside pos (more_pos_ids): {audit['more_pos_ids']}, of which "
+            f"{audit['more_pos_ids_not_in_corpus']} are not in data/corpus.jsonl"
+        )
+    return "\n".join(lines)
 
 
-def with_negatives(records: Iterable[Record], num_negatives: int) -> Dataset:
+def with_negatives(records: Iterable[Record], num_negatives: int) -> Dataset | DatasetDict:
     """Columns (anchor, positive, negative_1, ..., negative_n): one row per positive, with all of
-    its query's mined negatives (repeated in turn when fewer were found). A query without any
-    mined negative is left out; the audit counts them."""
+    its query's mined negatives (repeated in turn when fewer were found).
+
+    A query the guards left without any negative still trains, on in-batch negatives alone: its
+    rows go to a second dataset, "in_batch" (anchor, positive), beside "mined", and the trainer
+    draws each batch from one of them, in proportion to their sizes.
+    """
     names = (
         ["negative"] if num_negatives == 1 else [f"negative_{i + 1}" for i in range(num_negatives)]
     )
-    rows: dict[str, list[str]] = {"anchor": [], "positive": [], **{name: [] for name in names}}
+    mined: dict[str, list[str]] = {"anchor": [], "positive": [], **{name: [] for name in names}}
+    in_batch: dict[str, list[str]] = {"anchor": [], "positive": []}
     for record in records:
-        if not record.neg:
-            continue
         for positive in record.pos:
+            rows = mined if record.neg else in_batch
             rows["anchor"].append(record.query)
             rows["positive"].append(positive)
-            for index, name in enumerate(names):
+            for index, name in enumerate(names if record.neg else ()):
                 rows[name].append(record.neg[index % len(record.neg)])
-    if not rows["anchor"]:
+    if not mined["anchor"]:
         raise LabError("no train query kept a mined negative: loosen --range-min, --max-score "
                        "or --margin, or raise --range-max")  # fmt: skip
-    return Dataset.from_dict(rows)
+    if not in_batch["anchor"]:
+        return Dataset.from_dict(mined)
+    return DatasetDict({"mined": Dataset.from_dict(mined), "in_batch": Dataset.from_dict(in_batch)})
 
 
 def _mean(values: Sequence[float]) -> float | None:
