@@ -1,7 +1,7 @@
 """Choose a recipe's defaults on real data: NFCorpus, scored on its dev split, never on test.
 
     python benchmarks/sweep_nfcorpus.py [--lab /tmp/nfcorpus-lab] [--experiment exp_01_baseline]
-        [--recipe hard-negatives] [--max-positives 1] [--train-queries 1000]
+        [--recipe hard-negatives] [--max-positives 1] [--train-queries 1000] [--data-dir DIR]
         --grid "--learning-rate 2e-5" ...
 
 Bakes a lab (once; kept, so the base model's corpus vectors are cached across runs), imports
@@ -11,7 +11,10 @@ one run within 15 minutes for about a thousand training queries), then runs the 
 per grid entry, in turn, with the all-MiniLM-L6-v2 default. Each row: dev ndcg@10 of the
 fine-tuned model alone, of BM25 and of the hybrid (dev queries against the full corpus: the figure
 to choose on), then gold ndcg@10 before, after, BM25 and hybrid (to report, not to choose), and the
-run's wall time.
+run's wall time. `--recipe` runs that recipe's experiment, added with `emb new` when the lab lacks
+it; `--data-dir` trains on another folder (e.g. a mined set as train, for contrastive). For the
+cross-encoder, "after" is the reranker on the first stage's top k; the first stage's own figures
+are in the run's metrics.json.
 """
 
 from __future__ import annotations
@@ -110,12 +113,20 @@ def main() -> None:
     parser.add_argument("--recipe", help="run this recipe's experiment (added when missing)")
     parser.add_argument("--max-positives", type=int, default=1)
     parser.add_argument("--train-queries", type=int, help="a seeded sample of the train queries")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="run on this data folder instead (e.g. "
+        "a mined set as train, for the contrastive recipe)",
+    )
     parser.add_argument("--grid", nargs="+", default=[""], help="one quoted flag set per run")
     args = parser.parse_args()
     data = prepare(args.lab, args.nfcorpus, args.max_positives)
     experiment = experiment_for(args.lab, args.experiment, args.recipe)
     if args.train_queries:
         data = sample_train(data, args.train_queries)
+    if args.data_dir:
+        data = args.data_dir.resolve()
     print(
         "| flags | dev after | dev bm25 | dev hybrid | gold before | gold after | gold bm25 "
         "| gold hybrid | wall s |\n|---|---|---|---|---|---|---|---|---|"

@@ -265,6 +265,9 @@ def test_a_run_killed_with_sigint_is_recorded_as_interrupted(
          "--output-dir", str(out)],
         cwd=lab, env=os.environ | OFFLINE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         text=True,
+        # A shell without job control starts `make test &` with SIGINT ignored, and a child
+        # inherits that: Python then never raises KeyboardInterrupt. A terminal's Ctrl-C does.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     deadline = time.monotonic() + 120
     while not list(out.glob("*/manifest.json")) and time.monotonic() < deadline:

@@ -74,6 +74,30 @@ def test_contrastive_trains_on_labelled_pairs(lab: Path, tiny_model: Path) -> No
                       "batch_sampler": "batch_sampler"}  # fmt: skip
 
 
+PAIRS = """
+import json, sys
+sys.path.insert(0, ".")
+from inventory.datasets import Record
+from inventory.pairs import to_pair_dataset
+records = [Record("q1", ("p1",), ("n1", "n2")), Record("q2", ("p2",), ())]
+print(json.dumps(to_pair_dataset(records).to_dict()))
+"""
+
+
+def test_contrastive_pairs_come_from_records_with_negatives(lab: Path) -> None:
+    add_recipe(lab, "contrastive", "exp_03_contrastive")
+    process = subprocess.run([sys.executable, "-c", PAIRS], cwd=lab, capture_output=True,
+                             text=True, check=False)  # fmt: skip
+    assert process.returncode == 0, process.stderr
+    lines = process.stdout.strip().splitlines()
+    assert lines[0] == "contrastive: left out 1 of 2 train records without a negative"
+    assert json.loads(lines[-1]) == {
+        "text1": ["q1", "q1", "q1"],
+        "text2": ["p1", "n1", "n2"],
+        "label": [1, 0, 0],
+    }
+
+
 def test_contrastive_without_negatives_is_one_line(lab: Path, tmp_path: Path) -> None:
     experiment = add_recipe(lab, "contrastive", "exp_03_contrastive")
     data = tmp_path / "data"

@@ -314,6 +314,7 @@ def test_cross_encoder_reranks_honestly_and_learns(rerank_run) -> None:
     metrics = json.loads((run_dir / "eval" / "metrics.json").read_text())
     assert {"before", "after", "delta", "bm25", "first_stage", "rerank_config"} <= set(metrics)
     assert set(metrics["first_stage"]) == METRICS
+    assert '"name":"first_stage"' in (run_dir / "plots" / "index.html").read_text()  # a bar
     config = metrics["rerank_config"]
     assert config["k"] == 20 and config["always_rerank_positives"] is False
     first = config["first_stage"]

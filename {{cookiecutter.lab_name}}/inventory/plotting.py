@@ -149,8 +149,8 @@ def before_after_figure(metrics: dict) -> go.Figure:
                 y=[metrics[stage][name] for name in names],
                 text=[f"{metrics[stage][name]:.3f}" for name in names],
             )
-            for stage in ("before", "after", "bm25", "hybrid")
-            if stage in metrics
+            for stage in ("before", "after", "first_stage", "bm25", "hybrid")  # first_stage:
+            if stage in metrics  # the ranking a reranker reorders (the cross-encoder recipe)
         ]
     )
     figure.update_layout(
