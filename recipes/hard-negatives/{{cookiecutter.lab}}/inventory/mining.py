@@ -294,7 +294,7 @@ def audit_lines(audit: dict[str, Any], options: MiningOptions, path: Path) -> st
         f"among {audit['pool_documents']} documents)",
         f"  removed by guard: {removed}",
         f"  queries with fewer than {options.num_negatives}: {audit['queries_short']} "
-        f"(none, trained on in-batch negatives alone: {audit['queries_without_negative']}); "
+        f"(none: {audit['queries_without_negative']}); "
         f"kept within the {audit['audit_margin']} margin of their positive: "
         f"{audit['kept_within_margin']}",
     ]  # fmt: skip
