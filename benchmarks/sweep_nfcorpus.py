@@ -11,10 +11,10 @@ one run within 15 minutes for about a thousand training queries), then runs the 
 per grid entry, in turn, with the all-MiniLM-L6-v2 default. Each row: dev ndcg@10 of the
 fine-tuned model alone, of BM25 and of the hybrid (dev queries against the full corpus: the figure
 to choose on), then gold ndcg@10 before, after, BM25 and hybrid (to report, not to choose), and the
-run's wall time. `--recipe` runs that recipe's experiment, added with `emb new` when the lab lacks
-it; `--data-dir` trains on another folder (e.g. a mined set as train, for contrastive). For the
-cross-encoder, "after" is the reranker on the first stage's top k; the first stage's own figures
-are in the run's metrics.json.
+run's wall time and where it went (manifest.json's phases_s). `--recipe` runs that recipe's
+experiment, added with `emb new` when the lab lacks it; `--data-dir` trains on another folder
+(e.g. a mined set as train, for contrastive). For the cross-encoder, "after" is the reranker on
+the first stage's top k; the first stage's own figures are in the run's metrics.json.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def experiment_for(lab: Path, experiment: str, recipe: str | None) -> str:
 
 
 def run(lab: Path, experiment: str, data: Path, flags: list[str]) -> dict:
-    """One experiment run; its metrics and wall time."""
+    """One experiment run; its metrics, wall time and the manifest's time per phase."""
     out = lab / "results" / f"sweep-{experiment}"
     started = time.perf_counter()
     process = subprocess.run(
@@ -89,12 +89,20 @@ def run(lab: Path, experiment: str, data: Path, flags: list[str]) -> dict:
     if process.returncode != 0:
         return {"error": process.stderr.strip().splitlines()[-1:], "wall": wall}
     metrics = json.loads((out / "latest" / "eval" / "metrics.json").read_text(encoding="utf-8"))
-    return {"metrics": metrics, "wall": wall, "run": (out / "latest").resolve().name}
+    manifest = json.loads((out / "latest" / "manifest.json").read_text(encoding="utf-8"))
+    phases = manifest.get("phases_s", {})
+    spent = ", ".join(f"{name} {seconds:.0f}" for name, seconds in phases.items())
+    return {
+        "metrics": metrics,
+        "wall": wall,
+        "run": (out / "latest").resolve().name,
+        "phases": spent,
+    }
 
 
 def row(flags: str, result: dict) -> str:
     if "error" in result:
-        return f"| {flags} | failed: {result['error']} | | | | | | | {result['wall']:.0f} |"
+        return f"| {flags} | failed: {result['error']} | | | | | | | {result['wall']:.0f} | |"
     metrics = result["metrics"]
     hybrid = metrics.get("hybrid_config", {})
     alone = hybrid.get("dev_ndcg@10_alone", {})
@@ -102,7 +110,7 @@ def row(flags: str, result: dict) -> str:
     systems = ("before", "after", "bm25", "hybrid")
     gold = [metrics.get(system, {}).get("ndcg@10") for system in systems]
     cells = " | ".join("" if value is None else f"{value:.4f}" for value in dev + gold)
-    return f"| {flags} | {cells} | {result['wall']:.0f} |"
+    return f"| {flags} | {cells} | {result['wall']:.0f} | {result['phases']} |"
 
 
 def main() -> None:
@@ -129,7 +137,7 @@ def main() -> None:
         data = args.data_dir.resolve()
     print(
         "| flags | dev after | dev bm25 | dev hybrid | gold before | gold after | gold bm25 "
-        "| gold hybrid | wall s |\n|---|---|---|---|---|---|---|---|---|"
+        "| gold hybrid | wall s | phases (s) |\n|---|---|---|---|---|---|---|---|---|---|"
     )
     for flags in args.grid:
         result = run(args.lab, experiment, data, shlex.split(flags))

@@ -141,8 +141,9 @@ def test_the_manifest_says_what_produced_the_run(lab: Path, tiny_run, tiny_model
     assert set(manifest) >= {
         "experiment", "run_id", "status", "error", "started", "ended", "duration_s", "config",
         "command", "model", "recipe", "encoding", "git", "data", "versions", "hardware",
-        "metrics", "artifacts",
+        "metrics", "artifacts", "phases_s",
     }  # fmt: skip
+    assert list(manifest["phases_s"]) == ["evaluate before", "training", "evaluate after"]
     assert manifest["experiment"] == {"name": "exp_01_baseline", "file": EXPERIMENT}
     assert (manifest["run_id"], manifest["status"]) == (run.name, "completed")
     assert manifest["error"] is None

@@ -78,6 +78,7 @@ def test_hard_negatives_leaves_every_artifact_and_learns(hard_run, planted) -> N
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["recipe"]["name"] == "hard negatives"
     assert manifest["recipe"]["columns"] == ["anchor", "positive", "negative"]
+    assert list(manifest["phases_s"]) == ["evaluate before", "mining", "training", "evaluate after"]
     note = json.loads((planted["dir"] / "mined" / f"{HARD}.meta.json").read_text())
     assert manifest["mining"] == note  # the note of the mined file is in the manifest too
     assert "removed by guard: positive" in process.stdout  # the audit is printed
@@ -148,6 +149,44 @@ for name, options, seed in (("top", top, 42), ("random", random_, 42), ("random"
     out.setdefault(name, []).append([[r.query, list(r.pos), list(r.neg)] for r in mined.records])
 print(json.dumps(out))
 """
+
+
+CACHED = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, ".")
+from inventory import preprocess
+from inventory.datasets import load_splits
+from inventory.embeddings import EmbeddingCache
+from inventory.mining import MiningOptions, mine
+from inventory.models import load_model
+from inventory.progress import quiet_libraries
+quiet_libraries()
+splits, _ = preprocess.clean_splits(load_splits(Path(sys.argv[2])))
+model = load_model(sys.argv[1], 256)
+options = MiningOptions(range_max=1000, max_score=1.0, margin=0.0, num_negatives=3)
+alone = mine(model, splits, options, 42)  # the library encodes everything itself
+cache = EmbeddingCache(model)
+first = mine(model, splits, options, 42, cache)  # encodes through the cache, and fills it
+encoded = cache.encoded
+def refuse(*args, **kwargs):
+    raise AssertionError("encoded a text the cache holds")
+model.encode = model.encode_query = model.encode_document = refuse
+again = mine(model, splits, options, 42, cache)
+records = [[[r.query, list(r.pos), list(r.neg)] for r in m.records] for m in (alone, first, again)]
+print(json.dumps({"same": records[0] == records[1] == records[2], "encoded": encoded,
+                  "kept": first.audit["kept"]}))
+"""
+
+
+def test_mining_reads_the_labs_embedding_cache(lab: Path, tiny_model: Path, planted) -> None:
+    """With every text cached, mining encodes nothing, and mines what the library alone mines."""
+    process = run(lab, "-c", CACHED, str(tiny_model), str(planted["dir"]))
+    assert process.returncode == 0, process.stderr
+    out = json.loads(process.stdout.splitlines()[-1])
+    assert out["same"] is True and out["kept"] > 0
+    train = read_jsonl(planted["dir"] / "train.jsonl")
+    assert out["encoded"] > len({row["query"] for row in train})  # the queries, then the pool
 
 
 def test_mining_is_reproducible(lab: Path, tiny_model: Path, hard_run, planted) -> None:
@@ -334,6 +373,8 @@ def test_cross_encoder_reranks_honestly_and_learns(rerank_run) -> None:
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["recipe"]["loss"] == "BinaryCrossEntropyLoss"
     assert manifest["first_stage"]["system"] == first["system"]
+    assert list(manifest["phases_s"]) == ["evaluate before", "first stage", "rerank gold before",
+                                          "mining", "training", "rerank gold after"]  # fmt: skip
     from sentence_transformers.cross_encoder import CrossEncoder
 
     assert CrossEncoder(str(run_dir / "final")).num_labels == 1
@@ -360,6 +401,15 @@ def test_reranker_starts_from_the_base_model_with_a_seeded_head(
     process = run(lab, "-c", DEFAULT_RERANKER, str(tiny_model))
     assert process.returncode == 0, process.stderr
     assert process.stdout.split()[-3:] == ["CrossEncoder", "1", "True"]
+
+
+def test_bad_reranker_option_is_one_line_and_writes_nothing(lab: Path, rerank_run) -> None:
+    before = sorted((lab / "results" / RERANK).iterdir())
+    process = run(lab, f"experiments/{RERANK}.py", "--reranker-max-length", "2")
+    assert process.returncode == 1
+    assert process.stderr.strip() == ("error: --reranker-max-length 2 cannot hold a query and a "
+                                      "passage (4 tokens at least)")  # fmt: skip
+    assert sorted((lab / "results" / RERANK).iterdir()) == before
 
 
 def test_cross_encoder_refuses_torchrun_in_one_line(lab: Path, rerank_run) -> None:

@@ -20,7 +20,17 @@ from embed_lab.runs.store import RunRecord, per_query
 SYSTEMS = ("before", "after", "bm25", "hybrid")
 RESAMPLES = 10_000
 TOP = 5
-IGNORED = {"run_id", "started", "ended", "duration_s", "metrics", "artifacts", "command", "error"}
+IGNORED = {
+    "run_id",
+    "started",
+    "ended",
+    "duration_s",
+    "phases_s",
+    "metrics",
+    "artifacts",
+    "command",
+    "error",
+}
 TEST_NAME = "paired randomisation test over per-query ndcg@10 (after), two-sided"
 
 

@@ -55,9 +55,10 @@ def start(
         )
     model = load_model(config.base_model, config.train.max_seq_length)
     run = start_run(config)  # results/<experiment>/<run id>/ and its manifest
-    gold = evaluate.GoldEvaluation(splits.gold, splits.corpus, run.eval_dir, hooks)  # BM25 now
-    # The base model's vectors are cached in .cache/embeddings/: a rerun encodes only new texts.
-    before = gold.score_model(model, "before", EmbeddingCache(model, CACHE_DIR))
+    with run.phase("evaluate before"):
+        gold = evaluate.GoldEvaluation(splits.gold, splits.corpus, run.eval_dir, hooks)  # BM25
+        # The base model's vectors are cached in .cache/embeddings/: a rerun encodes new texts only.
+        before = gold.score_model(model, "before", EmbeddingCache(model, CACHE_DIR))
     return Experiment(config, splits, model, run, gold, before)
 
 
@@ -66,10 +67,11 @@ def finish(experiment: Experiment, log: list[dict]) -> dict:
     model, gold, run = experiment.model, experiment.gold, experiment.run
     tuned = EmbeddingCache(model)  # in memory: one encoding serves "after" and the hybrid
     steps = log[-1]["step"] if log else 0
-    after = gold.score_model(
-        model, "after", tuned, epoch=experiment.config.train.epochs, steps=steps
-    )
-    hybrid = gold.score_hybrid(model, experiment.splits.dev, tuned)  # fusion weight chosen on dev
+    with run.phase("evaluate after"):
+        after = gold.score_model(
+            model, "after", tuned, epoch=experiment.config.train.epochs, steps=steps
+        )
+        hybrid = gold.score_hybrid(model, experiment.splits.dev, tuned)  # weight chosen on dev
     metrics = gold.write()
     plotting.plot_run(log, metrics, run.plots_dir)
     print(f"model:   {run.final_dir}")

@@ -72,6 +72,10 @@ def key_facts(record: dict[str, Any]) -> list[tuple[str, str]]:
     rows = [
         ("status", status),
         ("started", f"{record.get('started')}  ({record.get('duration_s', '?')} s)"),
+        (
+            "time per phase",
+            ", ".join(f"{k} {v:.0f} s" for k, v in record.get("phases_s", {}).items()),
+        ),
         ("base model", f"{model.get('name')}  {_identity(model)}"),
         ("recipe", f"{recipe['name']} ({recipe['loss']})" if recipe else "not reached"),
         ("hyperparameters", ", ".join(f"{k}={v}" for k, v in train.items())),

@@ -18,6 +18,7 @@ import shutil
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -73,6 +74,18 @@ class Run:
         self.record.update(sections)
         if distributed.is_main_process():
             write_json(self.manifest_path, self.record)
+
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Time one step of the run (a step met again adds up): manifest.json's "phases_s" says
+        where the time went."""
+        start = time.monotonic()
+        try:
+            yield
+        finally:
+            phases = self.record.get("phases_s", {})
+            took = phases.get(name, 0.0) + time.monotonic() - start
+            self.note(phases_s=phases | {name: round(took, 1)})
 
     def finish(self, error: BaseException | None = None) -> None:
         """Record how the run ended; a completed run becomes results/<experiment>/latest."""

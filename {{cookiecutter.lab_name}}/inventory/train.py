@@ -92,7 +92,8 @@ def train(
                      "batch_sampler": batch_sampler.value})  # fmt: skip
     trainer.remove_callback(PrinterCallback)  # one short line per dev evaluation instead
     trainer.add_callback(ProgressLine())
-    trainer.train()
+    with run.phase("training"):  # with the dev evaluations
+        trainer.train()
     log = trainer.state.log_history
     _save(model, log, run)
     evaluation = encoding(model, evaluator.query_prompt, evaluator.corpus_prompt)

@@ -1,6 +1,7 @@
 import json
 import os
 import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,6 +149,19 @@ def test_the_run_as_a_context_manager_records_how_it_ended(
     manifest = json.loads(run.manifest_path.read_text(encoding="utf-8"))
     assert (manifest["status"], manifest["error"]) == (status, message)
     assert manifest["duration_s"] >= 0 and manifest["ended"]
+
+
+def test_a_phase_is_timed_in_the_manifest_even_when_it_fails(tmp_path: Path) -> None:
+    with start_run(run_config(tmp_path)) as run:
+        with run.phase("training"):
+            pass
+        with pytest.raises(ValueError), run.phase("evaluate after"):
+            raise ValueError("boom")
+        with run.phase("training"):  # a phase met again adds up
+            time.sleep(0.2)
+    phases = json.loads(run.manifest_path.read_text(encoding="utf-8"))["phases_s"]
+    assert list(phases) == ["training", "evaluate after"]
+    assert phases["training"] >= 0.2 and phases["evaluate after"] >= 0
 
 
 def test_run_experiment_turns_sigterm_into_an_interrupted_run(

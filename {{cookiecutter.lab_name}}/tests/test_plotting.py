@@ -53,6 +53,7 @@ def test_the_page_shows_the_manifest_facts(tmp_path: Path) -> None:
         "data": {"gold": {"rows": 30, "sha256": "cd" * 32}},
         "git": {"commit": "ef" * 20, "dirty": True},
         "encoding": {"differences": ["query_prompt: 'query: ' != None"]},
+        "phases_s": {"evaluate before": 12.3, "training": 40.7},
     }
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
@@ -64,6 +65,7 @@ def test_the_page_shows_the_manifest_facts(tmp_path: Path) -> None:
     assert facts["hyperparameters"] == "epochs=3"
     assert "gold 30 rows cdcdcdcdcdcd" in facts["data"]
     assert "query_prompt" in facts["evaluation settings differ from training"]
+    assert facts["time per phase"] == "evaluate before 12 s, training 41 s"
     assert figures_data(html) == []
 
 

@@ -6,8 +6,10 @@ corpus document that gold also uses is part of the corpus, and may be mined). Ca
 from sentence-transformers' `mine_hard_negatives`, asked for the top `range_max` documents of
 each query with their scores and no filters of its own (`include_positives=True`): the library
 does not report how many candidates each of its filters removed, and its random sampling uses
-Python's global `random` without a seed. The guards below are applied here instead, in this
-order, and each removed candidate is counted once, under the first guard that removes it:
+Python's global `random` without a seed. It is handed the base model's vectors from the lab's
+embedding cache (.cache/embeddings/, where scoring the base model on gold left the corpus), so
+it encodes nothing twice. The guards below are applied here instead, in this order, and each
+removed candidate is counted once, under the first guard that removes it:
 
 1. positive: one of the query's own positives: its pos, or a corpus document its line names in
    more_pos_ids (the positives an import's --max-positives left out of pos).
@@ -39,6 +41,7 @@ import io
 import json
 import random
 import re
+import tempfile
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -47,12 +50,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from datasets import Dataset, DatasetDict
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.util import mine_hard_negatives
 
 from inventory import distributed
 from inventory.datasets import Record, Splits, read_records
+from inventory.embeddings import CACHE_DIR, EmbeddingCache
 from inventory.errors import LabError
 from inventory.files import write_json, write_text
 from inventory.pipeline import Experiment
@@ -73,7 +78,6 @@ class MiningOptions:
     margin: float = 0.05  # relative to the query's lowest positive score; < 0: off
     max_score: float = 0.9  # candidates more similar than this to the query are skipped
     sampling: str = "top"  # "top": the most similar eligible ones; "random": a seeded sample
-    mining_batch_size: int = 32  # texts per batch while encoding
 
 
 @dataclass
@@ -113,8 +117,6 @@ def check_options(options: MiningOptions) -> None:
         )
     if options.sampling not in SAMPLING:
         raise LabError(f"--sampling must be one of {', '.join(SAMPLING)}, not {options.sampling!r}")
-    if options.mining_batch_size < 1:
-        raise LabError(f"--mining-batch-size must be at least 1, not {options.mining_batch_size}")
 
 
 def passage_pool(splits: Splits) -> list[str]:
@@ -124,14 +126,24 @@ def passage_pool(splits: Splits) -> list[str]:
 
 
 def candidates(
-    model: SentenceTransformer, train: Sequence[Record], pool: list[str], options: MiningOptions
+    model: SentenceTransformer,
+    train: Sequence[Record],
+    pool: list[str],
+    options: MiningOptions,
+    cache: EmbeddingCache | None = None,
 ) -> list[Query]:
     """Each train query's top `range_max` pool documents by the base model, positives included,
-    from `mine_hard_negatives` without its filters (they are applied and counted in `guard`)."""
+    from `mine_hard_negatives` without its filters (they are applied and counted in `guard`).
+    With `cache` (of `model`), the library reads its vectors instead of encoding the texts."""
     pairs = list(dict.fromkeys((r.query, text) for r in train for text in r.pos))
     depth = min(options.range_max, len(set(pool) | {text for _, text in pairs}))
     dataset = Dataset.from_dict({"query": [q for q, _ in pairs], "positive": [p for _, p in pairs]})
-    with contextlib.nullcontext() if interactive() else contextlib.redirect_stderr(io.StringIO()):
+    quiet = contextlib.nullcontext() if interactive() else contextlib.redirect_stderr(io.StringIO())
+    with tempfile.TemporaryDirectory(prefix="mining-") as folder, quiet:
+        if cache is not None:
+            queries = list(dict.fromkeys(q for q, _ in pairs))
+            corpus = list(dict.fromkeys([*pool, *(p for _, p in pairs)]))  # as the library does
+            _share_vectors(cache, queries, corpus, Path(folder))
         mined = mine_hard_negatives(
             dataset,
             model,
@@ -142,7 +154,7 @@ def candidates(
             sampling_strategy="top",
             output_format="n-tuple",
             output_scores=True,
-            batch_size=options.mining_batch_size,
+            cache_folder=folder,
             verbose=False,
         )
     columns = [f"negative_{index}" for index in range(1, depth + 1)]
@@ -156,6 +168,25 @@ def candidates(
                 (row[c], float(s)) for c, s in zip(columns, scores[1:], strict=True)
             ]
     return list(queries.values())
+
+
+def _share_vectors(
+    cache: EmbeddingCache, queries: list[str], corpus: list[str], folder: Path
+) -> None:
+    """Save the cache's vectors where `mine_hard_negatives(cache_folder=folder)` looks for them.
+
+    Its file names hash the model's base_model name, the prompts (none here) and the texts, in
+    the order it dedupes them; it loads a file whose name matches and encodes otherwise (so a
+    library that named them differently would be slower, never wrong). The folder lives for one
+    call: the library's own cache is keyed by the model's name, not its weights, and would hand a
+    fine-tuned checkpoint its base model's vectors.
+    """
+    name = cache.model.model_card_data.base_model or ""
+    for kind, texts, role in (("query", queries, "query"), ("corpus", corpus, "document")):
+        digest = hashlib.sha256(repr((name, None, None, texts)).encode()).hexdigest()
+        vectors = cache.encode(texts, role, f"mining: {len(texts)} {kind} texts")
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        np.save(folder / f"{kind}_embeddings_{digest}.npy", vectors / np.maximum(norms, 1e-12))
 
 
 def guard(
@@ -196,11 +227,18 @@ def guard(
     return eligible[: options.num_negatives], removed
 
 
-def mine(model: SentenceTransformer, splits: Splits, options: MiningOptions, seed: int) -> Mined:
-    """Mine negatives for every train record (see the module's docstring); no file is written."""
+def mine(
+    model: SentenceTransformer,
+    splits: Splits,
+    options: MiningOptions,
+    seed: int,
+    cache: EmbeddingCache | None = None,
+) -> Mined:
+    """Mine negatives for every train record (see the module's docstring); no file is written.
+    `cache`: the model's vectors found so far (the texts it lacks are encoded and added)."""
     check_options(options)
     pool = passage_pool(splits)
-    queries = candidates(model, splits.train, pool, options)
+    queries = candidates(model, splits.train, pool, options, cache)
     corpus = {document.id: document.text for document in splits.corpus}
     positives_by_key: dict[str, set[str]] = {}
     more_by_query: dict[str, set[str]] = {}
@@ -252,8 +290,10 @@ def mine(model: SentenceTransformer, splits: Splits, options: MiningOptions, see
 def mine_negatives(experiment: Experiment, options: MiningOptions) -> list[Record]:
     """Mine with the experiment's base model, write <data dir>/mined/<experiment>.jsonl and its
     note, print the audit; returns the records read back from the file (on every process)."""
-    config = experiment.config
-    mined = mine(experiment.model, experiment.splits, options, config.train.seed)
+    config, model = experiment.config, experiment.model
+    with experiment.run.phase("mining"):
+        cache = EmbeddingCache(model, CACHE_DIR)  # the base model's, as scoring it on gold left it
+        mined = mine(model, experiment.splits, options, config.train.seed, cache)
     path = Path(config.data_dir) / "mined" / f"{config.name}.jsonl"  # one file per experiment
     lines = []
     for record in mined.records:

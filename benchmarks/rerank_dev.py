@@ -1,0 +1,81 @@
+"""Score cross-encoder runs on the whole dev split: the figure the recipe's defaults were chosen on.
+
+    python benchmarks/rerank_dev.py --lab /tmp/nfcorpus-lab RUN_DIR [RUN_DIR ...]
+
+During training the recipe reranks a 30-query dev sample (cheap, and noisy); this reranks every
+dev query the way gold is scored: the run's first stage (the system and hybrid weight its
+metrics.json recorded, rebuilt from the base model's cached vectors and BM25), its top k reordered
+by the run's final reranker, the rest in first-stage order, every relevant document counted. One
+row per run: dev ndcg@10 of the first stage and of the trained reranker, and the seconds the
+reranking took.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import fields
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lab", type=Path, default=Path("/tmp/nfcorpus-lab"))
+    parser.add_argument("runs", type=Path, nargs="+", help="results/<experiment>/<run id> folders")
+    args = parser.parse_args()
+    sys.path.insert(0, str(args.lab.resolve()))
+    from inventory import preprocess
+    from inventory.bm25 import bm25_ranking
+    from inventory.datasets import load_splits
+    from inventory.embeddings import CACHE_DIR, EmbeddingCache
+    from inventory.fusion import fuse
+    from inventory.models import load_model
+    from inventory.progress import quiet_libraries
+    from inventory.rerank import RerankOptions, rerank
+    from inventory.retrieval import build_task, dense_ranking, per_query_metrics
+    from sentence_transformers.cross_encoder import CrossEncoder
+
+    quiet_libraries()
+    print("| run | flags | dev first stage | dev reranked | rerank s |")
+    print("|---|---|---|---|---|")
+    for run_dir in args.runs:
+        manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+        config, first = manifest["config"], manifest["first_stage"]
+        splits, _ = preprocess.clean_splits(load_splits(Path(config["data_dir"])))
+        model = load_model(config["base_model"], config["train"]["max_seq_length"])
+        task = build_task(splits.dev, "dev", splits.corpus)
+        cache = EmbeddingCache(model, CACHE_DIR)
+        queries = cache.encode(task.queries, "query", "dev queries")
+        ranking = dense_ranking(queries, cache.encode(task.documents, "document", "dev corpus"),
+                                model.similarity)  # fmt: skip
+        if first["system"] == "hybrid":
+            sparse = bm25_ranking(task.documents, task.queries)
+            ranking = fuse(ranking, sparse, first["hybrid_weight"])
+        known = {field.name for field in fields(RerankOptions)}
+        options = RerankOptions(**{k: v for k, v in config["options"].items() if k in known})
+        reranker = CrossEncoder(str(run_dir / "final"), max_length=options.reranker_max_length)
+        started = time.perf_counter()
+        reranked = rerank(reranker, task, ranking, options.rerank_k)
+        seconds = time.perf_counter() - started
+        row = [ndcg(per_query_metrics, ranking, task), ndcg(per_query_metrics, reranked, task)]
+        argv = manifest.get("command", {}).get("argv", [])
+        flags = " ".join(arg for arg in argv[2:] if "/" not in arg and arg not in OWN)
+        cells = " | ".join(f"{value:.4f}" for value in row)
+        print(f"| {run_dir.name} | {flags} | {cells} | {seconds:.0f} |", flush=True)
+
+
+OWN = ("--data-dir", "--output-dir")  # the sweep's own flags, the same for every run
+
+
+def ndcg(per_query_metrics, ranking, task) -> float:  # noqa: ANN001
+    return float(per_query_metrics(ranking, task.relevant)["ndcg@10"].mean())
+
+
+if __name__ == "__main__":
+    main()
