@@ -69,16 +69,16 @@ def key_facts(record: dict[str, Any]) -> list[tuple[str, str]]:
     config, train = record.get("config", {}), record.get("config", {}).get("train", {})
     model, git, recipe = record.get("model", {}), record.get("git") or {}, record.get("recipe")
     status = record.get("status", "?") + (f": {record['error']}" if record.get("error") else "")
+    phases = ", ".join(f"{k} {v:.0f} s" for k, v in record.get("phases_s", {}).items())
+    options = ", ".join(f"{k}={v}" for k, v in (config.get("options") or {}).items())
     rows = [
         ("status", status),
         ("started", f"{record.get('started')}  ({record.get('duration_s', '?')} s)"),
-        (
-            "time per phase",
-            ", ".join(f"{k} {v:.0f} s" for k, v in record.get("phases_s", {}).items()),
-        ),
+        *([("time per phase", phases)] if phases else []),
         ("base model", f"{model.get('name')}  {_identity(model)}"),
         ("recipe", f"{recipe['name']} ({recipe['loss']})" if recipe else "not reached"),
         ("hyperparameters", ", ".join(f"{k}={v}" for k, v in train.items())),
+        *([("recipe options", options)] if options else []),
         ("data", ", ".join(_data_fact(name, v) for name, v in record.get("data", {}).items())),
         ("git", _git_fact(git)),
         ("versions", ", ".join(f"{k} {v}" for k, v in record.get("versions", {}).items())),

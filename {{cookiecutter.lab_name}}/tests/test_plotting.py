@@ -49,7 +49,7 @@ def test_the_page_shows_the_manifest_facts(tmp_path: Path) -> None:
         "status": "failed",
         "error": "data/gold.jsonl:4: <malformed>",
         "model": {"name": "tiny", "weights_sha256": "ab" * 32},
-        "config": {"train": {"epochs": 3}},
+        "config": {"train": {"epochs": 3}, "options": {"rerank_k": 20, "first_stage": "auto"}},
         "data": {"gold": {"rows": 30, "sha256": "cd" * 32}},
         "git": {"commit": "ef" * 20, "dirty": True},
         "encoding": {"differences": ["query_prompt: 'query: ' != None"]},
@@ -63,10 +63,13 @@ def test_the_page_shows_the_manifest_facts(tmp_path: Path) -> None:
     assert facts["git"] == "efefefefefef (dirty)"
     assert facts["base model"] == "tiny  weights sha256 abababababab"
     assert facts["hyperparameters"] == "epochs=3"
+    assert facts["recipe options"] == "rerank_k=20, first_stage=auto"
     assert "gold 30 rows cdcdcdcdcdcd" in facts["data"]
     assert "query_prompt" in facts["evaluation settings differ from training"]
     assert facts["time per phase"] == "evaluate before 12 s, training 41 s"
     assert figures_data(html) == []
+    bare = dict(key_facts({"config": {"train": {}}}))  # the baseline, or a run from before phases
+    assert "recipe options" not in bare and "time per phase" not in bare
 
 
 def test_bm25_and_hybrid_bars_when_scored(tmp_path: Path) -> None:
