@@ -31,14 +31,12 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(args.lab.resolve()))
     from inventory import preprocess
-    from inventory.bm25 import bm25_ranking
     from inventory.datasets import load_splits
-    from inventory.embeddings import CACHE_DIR, EmbeddingCache
     from inventory.fusion import fuse
     from inventory.models import load_model
     from inventory.progress import quiet_libraries
-    from inventory.rerank import RerankOptions, rerank
-    from inventory.retrieval import build_task, dense_ranking, per_query_metrics
+    from inventory.rerank import RerankOptions, base_rankings, rerank
+    from inventory.retrieval import build_task, per_query_metrics
     from sentence_transformers.cross_encoder import CrossEncoder
 
     quiet_libraries()
@@ -50,12 +48,8 @@ def main() -> None:
         splits, _ = preprocess.clean_splits(load_splits(Path(config["data_dir"])))
         model = load_model(config["base_model"], config["train"]["max_seq_length"])
         task = build_task(splits.dev, "dev", splits.corpus)
-        cache = EmbeddingCache(model, CACHE_DIR)
-        queries = cache.encode(task.queries, "query", "dev queries")
-        ranking = dense_ranking(queries, cache.encode(task.documents, "document", "dev corpus"),
-                                model.similarity)  # fmt: skip
+        ranking, sparse = base_rankings(model, task)
         if first["system"] == "hybrid":
-            sparse = bm25_ranking(task.documents, task.queries)
             ranking = fuse(ranking, sparse, first["hybrid_weight"])
         known = {field.name for field in fields(RerankOptions)}
         options = RerankOptions(**{k: v for k, v in config["options"].items() if k in known})
@@ -63,18 +57,25 @@ def main() -> None:
         started = time.perf_counter()
         reranked = rerank(reranker, task, ranking, options.rerank_k)
         seconds = time.perf_counter() - started
-        row = [ndcg(per_query_metrics, ranking, task), ndcg(per_query_metrics, reranked, task)]
-        argv = manifest.get("command", {}).get("argv", [])
-        flags = " ".join(arg for arg in argv[2:] if "/" not in arg and arg not in OWN)
+        row = [per_query_metrics(r, task.relevant)["ndcg@10"].mean() for r in (ranking, reranked)]
         cells = " | ".join(f"{value:.4f}" for value in row)
+        flags = " ".join(own_flags(manifest.get("command", {}).get("argv", [])[2:]))
         print(f"| {run_dir.name} | {flags} | {cells} | {seconds:.0f} |", flush=True)
 
 
-OWN = ("--data-dir", "--output-dir")  # the sweep's own flags, the same for every run
+SWEEP_FLAGS = ("--data-dir", "--output-dir")  # set by the sweep, the same for every run
 
 
-def ndcg(per_query_metrics, ranking, task) -> float:  # noqa: ANN001
-    return float(per_query_metrics(ranking, task.relevant)["ndcg@10"].mean())
+def own_flags(argv: list[str]) -> list[str]:
+    """The run's flags without the sweep's own (each with its value)."""
+    kept: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        if arg in SWEEP_FLAGS:
+            next(args, None)  # its value
+        else:
+            kept.append(arg)
+    return kept
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """A tiny random BERT sentence-transformer, built offline in about a second, for pipeline tests.
 
-The WordPiece vocabulary is trained on the texts it will see (the lab's data), so every word is
-a token and the untrained model already matches words; fine-tuning has to teach it more than that.
+The WordPiece vocabulary is built from the texts it will see (the lab's data), so their words
+(all but the rarest) are tokens and the untrained model already matches words; fine-tuning has to
+teach it more than that. The same texts always give the same model.
 """
 
 from __future__ import annotations
@@ -60,17 +61,33 @@ def build_tiny_reranker(
 
 
 def _tokenizer(texts: Iterable[str], vocab_size: int) -> Any:
-    """A BERT WordPiece tokenizer whose vocabulary is trained on `texts`."""
+    """A BERT WordPiece tokenizer whose vocabulary is the words of `texts`, most frequent first
+    (ties in text order), after every character alone and as a ##suffix so no word is unknown.
+
+    Built by hand rather than with tokenizers' WordPieceTrainer, whose vocabulary changes from one
+    process to the next (ties between merges): the same texts must give the same tiny model.
+    """
+    from collections import Counter
+
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-    from tokenizers.trainers import WordPieceTrainer
     from transformers import PreTrainedTokenizerFast
 
-    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    normalizer = normalizers.BertNormalizer(lowercase=True)
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    words: Counter[str] = Counter()
+    for text in texts:
+        pieces = pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(text))
+        words.update(word for word, _ in pieces)
+    characters = sorted({character for word in words for character in word})
+    vocabulary = list(dict.fromkeys([
+        *SPECIAL_TOKENS, *characters, *(f"##{c}" for c in characters),
+        *(word for word, _ in words.most_common()),
+    ]))[:vocab_size]  # fmt: skip
+    ids = {token: index for index, token in enumerate(vocabulary)}
+    tokenizer = Tokenizer(models.WordPiece(ids, unk_token="[UNK]"))
+    tokenizer.normalizer = normalizer
+    tokenizer.pre_tokenizer = pre_tokenizer
     tokenizer.decoder = decoders.WordPiece()
-    trainer = WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS)
-    tokenizer.train_from_iterator(list(texts), trainer)
     cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     tokenizer.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]",

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 import transformers
 from datasets import Dataset
+from sentence_transformers import SentenceTransformer
 from sentence_transformers.base.evaluation.evaluator import BaseEvaluator
 from sentence_transformers.cross_encoder import (
     CrossEncoder,
@@ -105,11 +106,7 @@ def first_stage(experiment: Experiment, options: RerankOptions) -> FirstStage:
     model, splits, gold = experiment.model, experiment.splits, experiment.gold
     task = build_task(splits.dev, "dev", splits.corpus)
     with experiment.run.phase("first stage"):
-        cache = EmbeddingCache(model, CACHE_DIR)  # the base model's vectors, mostly cached by now
-        queries = cache.encode(task.queries, "query", "dev queries (first stage)")
-        documents = cache.encode(task.documents, "document", "dev corpus (first stage)")
-        dense = dense_ranking(queries, documents, model.similarity)
-        sparse = bm25_ranking(task.documents, task.queries)
+        dense, sparse = base_rankings(model, task)
         weight, hybrid_ndcg = choose_weight(dense, sparse, task.relevant)
     dense_ndcg = float(scores_of(dense, task.relevant)["ndcg@10"].mean())
     system = options.first_stage
@@ -140,6 +137,15 @@ def first_stage(experiment: Experiment, options: RerankOptions) -> FirstStage:
     )
     sample_ranking = Ranking(dev_ranking.indices[keep], dev_ranking.scores[keep])
     return FirstStage(system, gold_ranking, sample, sample_ranking, config)
+
+
+def base_rankings(model: SentenceTransformer, task: Task) -> tuple[Ranking, Ranking]:
+    """`task` ranked by the base model (its vectors from the lab's cache) and by BM25."""
+    cache = EmbeddingCache(model, CACHE_DIR)  # the base model's vectors, mostly cached by now
+    queries = cache.encode(task.queries, "query", f"{task.name} queries (first stage)")
+    documents = cache.encode(task.documents, "document", f"{task.name} corpus (first stage)")
+    dense = dense_ranking(queries, documents, model.similarity)
+    return dense, bm25_ranking(task.documents, task.queries)
 
 
 def load_reranker(config: RunConfig) -> CrossEncoder:

@@ -154,7 +154,7 @@ def candidates(
             sampling_strategy="top",
             output_format="n-tuple",
             output_scores=True,
-            cache_folder=folder,
+            cache_folder=folder if cache is not None else None,
             verbose=False,
         )
     columns = [f"negative_{index}" for index in range(1, depth + 1)]
