@@ -214,7 +214,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from inventory.config import TrainConfig, parse_args
 from inventory.datasets import load_splits
-from inventory.errors import run_experiment
+from inventory.runner import run_experiment
 from inventory.runs import start_run
 
 

@@ -27,7 +27,7 @@ EXPECTED_FILES = {
         for module in (
             "__init__", "bm25", "config", "contract", "datasets", "distributed", "embeddings",
             "errors", "evaluate", "files", "fusion", "manifest", "models", "plotting", "preprocess",
-            "losses", "pipeline", "progress", "retrieval", "runs", "settings", "train",
+            "losses", "pipeline", "progress", "retrieval", "runner", "runs", "settings", "train",
         )
     ),
     *(

@@ -1,11 +1,6 @@
-"""Errors a user can cause (bad data, a missing model, an earlier run) and where they end."""
+"""Errors a user can cause (bad data, a missing model, an earlier run)."""
 
 from __future__ import annotations
-
-import sys
-from collections.abc import Callable
-
-from inventory import distributed
 
 
 class LabError(Exception):
@@ -14,37 +9,3 @@ class LabError(Exception):
 
 class Interrupted(KeyboardInterrupt):
     """A termination signal other than Ctrl-C (SIGTERM), raised where the run is."""
-
-
-def run_experiment(main: Callable[[], None]) -> None:
-    """Run an experiment's `main` and record how its run ended in the run's manifest.
-
-    A `LabError` becomes one line on stderr and exit status 1; Ctrl-C or SIGTERM one line and
-    exit status 130 or 143; any other error is recorded as failed and shown with its traceback.
-    Under torchrun or accelerate launch every process runs `main` (see inventory/distributed.py)
-    and only the first failure is reported: the launcher then stops the other processes.
-    """
-    from inventory.runs import finish_active  # runs imports this module
-
-    distributed.setup()
-    try:
-        main()
-    except LabError as error:
-        finish_active(error)
-        distributed.let_first_failure_speak(own=True)
-        print(f"error: {distributed.prefix()}{error}", file=sys.stderr)
-        raise SystemExit(1) from None
-    except KeyboardInterrupt as error:
-        runs = finish_active(error)
-        where = f"; recorded in {runs[0].manifest_path}" if runs else ""
-        signal = str(error) or "SIGINT"
-        if distributed.is_main_process():
-            print(f"interrupted ({signal}){where}", file=sys.stderr)
-        raise SystemExit(143 if signal == "SIGTERM" else 130) from None
-    except BaseException as error:
-        finish_active(error)
-        if isinstance(error, Exception):
-            distributed.let_first_failure_speak(own=False)  # it may echo another's failure
-        raise
-    finish_active()
-    distributed.teardown()

@@ -9,7 +9,8 @@ import pytest
 
 from inventory import runs
 from inventory.config import LAB_ROOT, TrainConfig, parse_args
-from inventory.errors import Interrupted, LabError, run_experiment
+from inventory.errors import Interrupted, LabError
+from inventory.runner import run_experiment
 from inventory.runs import check_run, start_run
 from inventory.settings import BASE_MODEL
 

@@ -19,7 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, sys.argv[3])
 from inventory import distributed
-from inventory.errors import LabError, run_experiment
+from inventory.errors import LabError
+from inventory.runner import run_experiment
 
 out, failing = Path(sys.argv[1]), sys.argv[2].split(",")
 calls = []

@@ -17,8 +17,8 @@ from sentence_transformers.sentence_transformer.losses import OnlineContrastiveL
 
 from inventory import pipeline
 from inventory.config import TrainConfig, parse_args
-from inventory.errors import run_experiment
 from inventory.pairs import PairOptions, to_pair_dataset
+from inventory.runner import run_experiment
 from inventory.train import train
 
 

@@ -16,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the lab folder, 
 
 from inventory import pipeline, rerank
 from inventory.config import TrainConfig, parse_args
-from inventory.errors import run_experiment
 from inventory.mining import mine_negatives
+from inventory.runner import run_experiment
 
 
 def main() -> None:

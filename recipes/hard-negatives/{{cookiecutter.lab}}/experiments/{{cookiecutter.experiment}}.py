@@ -15,9 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the lab folder, 
 
 from inventory import pipeline
 from inventory.config import TrainConfig, parse_args
-from inventory.errors import run_experiment
 from inventory.losses import in_batch_negatives
 from inventory.mining import MiningOptions, check_options, mine_negatives, with_negatives
+from inventory.runner import run_experiment
 from inventory.train import train
 
 

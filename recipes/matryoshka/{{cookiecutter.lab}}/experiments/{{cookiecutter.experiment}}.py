@@ -14,8 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the lab folder, 
 from inventory import pipeline
 from inventory.config import TrainConfig, parse_args
 from inventory.datasets import to_training_dataset
-from inventory.errors import run_experiment
 from inventory.matryoshka import MatryoshkaOptions, TruncatedScores, matryoshka_loss, print_table
+from inventory.runner import run_experiment
 from inventory.train import train
 
 
