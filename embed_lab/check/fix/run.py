@@ -166,7 +166,7 @@ def _stage(
             with ExitStack() as stack:
                 out = None if temp is None else stack.enter_context(temp.open("wb"))
                 change, dropped = _rewrite(name, lines, out, records, result.tallies)
-            if name in rows and dropped >= rows[name]:
+            if rows.get(name, 0) and dropped >= rows[name]:
                 raise FixError(
                     f"{data_dir / name}: --fix would remove every row (each leaks or repeats); "
                     "nothing was written"
@@ -307,4 +307,6 @@ def _reason(finding: Finding, after: bool) -> str | None:
         )
     if repairable(finding):
         return f"{finding.message}: still there after --fix" if after else None
+    if finding.kind == "near-duplicate":
+        return f"{finding.message}: --fix removes near-duplicate leaks only with --fix-near-dup"
     return f"{finding.message}: --fix does not repair {finding.kind}"
