@@ -40,7 +40,7 @@ def emb(*args: str, quiet: bool = False) -> tuple[int, str]:
         text=True,
     )
     seconds = time.perf_counter() - started
-    print(f"emb {' '.join(args[:2])} ... exited {result.returncode} in {seconds:.1f} s")
+    print(f"emb {' '.join(args)} exited {result.returncode} in {seconds:.1f} s")
     return result.returncode, result.stdout or ""
 
 

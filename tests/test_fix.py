@@ -146,6 +146,23 @@ def test_repeated_positive_in_one_row_and_false_negative_keep_scores_aligned(
     ]  # fmt: skip
 
 
+def test_duplicate_pairs_go_when_the_rows_of_a_query_are_allowed_to_stay(tmp_path: Path) -> None:
+    train = [
+        row("café latte", ["Milk coffee."], ["Tea."]),
+        row("Café Latte", ["milk coffee.", "Espresso."]),  # loses its repeated positive
+        row("CAFÉ LATTE", ["Milk  coffee."], ["Water."]),  # nothing left: the line goes
+        row("who wrote hamlet", ["Shakespeare."]),
+    ]
+    data = make_lab(tmp_path, train=train)
+    assert fix(data, "--allow", "duplicate-query").exit_code == 0
+    assert rows(data, "train") == [train[0], row("Café Latte", ["Espresso."]), train[3]]
+    records = {r["line"]: r for r in report(data)}
+    assert records[2]["removed"] == [
+        {"kind": "duplicate-pair", "splits": ["train"], "role": "pos", "text": "milk coffee."}
+    ]
+    assert (records[3]["action"], records[3]["kind"]) == ("removed", "duplicate-pair")
+
+
 def test_allowed_kinds_are_left_alone(tmp_path: Path) -> None:
     train = [*LEAKY["train"], row("WHO wrote hamlet", ["Another passage."])]
     data = make_lab(tmp_path, train=train, gold=LEAKY["gold"])

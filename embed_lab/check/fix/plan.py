@@ -16,7 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from embed_lab.check.fix.rows import Cause, Removed, digest, drop_texts, merge_rows
+from embed_lab.check.fix.rows import (
+    Cause,
+    Removed,
+    RowRules,
+    digest,
+    drop_texts,
+    merge_rows,
+)
 from embed_lab.check.fix.targets import SplitTargets
 from embed_lab.check.normalize import digest_bytes
 from embed_lab.check.reader import BLANK, contract, decode, read_blocks, read_lines
@@ -72,8 +79,8 @@ def _row(raw: bytes, line: int) -> dict[str, Any] | None:
 
 def split_outcomes(targets: SplitTargets) -> Iterator[tuple[int, bytes, Outcome]]:
     """(line, raw line, outcome) for every line of the split, in order."""
-    groups = _group_outcomes(targets) if targets.needs_groups else {}
     rules = targets.rules()
+    groups = _group_outcomes(targets, rules) if targets.needs_groups else {}
     for line, raw in numbered_lines(targets.path):
         if line in groups:
             yield line, raw, groups[line]
@@ -96,7 +103,7 @@ def _edited(row: dict[str, Any], removed: list[Removed], merged_from: list[int])
     return Replace(row, removed, merged_from) if removed or merged_from else KEEP
 
 
-def _group_outcomes(targets: SplitTargets) -> dict[int, Outcome]:
+def _group_outcomes(targets: SplitTargets, rules: RowRules) -> dict[int, Outcome]:
     """The outcome of every line whose query is on several lines of the split."""
     queries, lines = array("Q"), array("I")
     for block in read_blocks(targets.path):
@@ -114,16 +121,22 @@ def _group_outcomes(targets: SplitTargets) -> dict[int, Outcome]:
     outcomes: dict[int, Outcome] = {}
     for query_digest, group in by_query.items():
         rows = [decode(raws[line]) for line in group]
-        outcomes |= _one_query(query_digest, group, rows, targets)
+        outcomes |= _one_query(query_digest, group, rows, targets, rules)
     return outcomes
 
 
 def _one_query(
-    query_digest: int, lines: list[int], rows: list[dict[str, Any]], targets: SplitTargets
+    query_digest: int,
+    lines: list[int],
+    rows: list[dict[str, Any]],
+    targets: SplitTargets,
+    rules: RowRules,
 ) -> dict[int, Outcome]:
+    """Outcomes of the rows of one query: merged into the first (duplicate-query), or each
+    without the positives an earlier row of the query already lists."""
     if query_digest in targets.removed_queries:
         return dict.fromkeys(lines, Drop(targets.removed_queries[query_digest]))
-    rules, seen = targets.rules(), set[int]()
+    seen: set[int] = set()
     if targets.merge:
         merged = merge_rows(rows)
         edited, removed = drop_texts(merged, query_digest, rules, seen)

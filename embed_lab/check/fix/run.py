@@ -35,6 +35,7 @@ from embed_lab.check.fix.publish import (
 )
 from embed_lab.check.fix.rows import Cause
 from embed_lab.check.fix.targets import GOLD, Targets, find_targets, repairable
+from embed_lab.check.kinds import FINDING_KINDS
 from embed_lab.check.normalize import text_digest
 from embed_lab.check.reader import contract
 from embed_lab.check.runner import SPLITS, CheckOptions, CheckResult, run_check
@@ -126,6 +127,13 @@ def run_fix(
     return result
 
 
+def _order(cause: Cause) -> tuple[list[int], int]:
+    """Causes in the check's order: by splits (train, dev, gold, corpus), then kind."""
+    kind, splits = cause
+    places = [*SPLITS, "corpus"]
+    return [places.index(split) for split in splits], list(FINDING_KINDS).index(kind)
+
+
 @contextmanager
 def _unchanged_on_error(data_dir: Path) -> Iterator[None]:
     """A write that fails (a full disk, say) ends the fix in one line; the data is as it was."""
@@ -178,6 +186,7 @@ def _stage(
     except BaseException:
         discard(staged)
         raise
+    result.tallies = dict(sorted(result.tallies.items(), key=lambda item: _order(item[0])))
     return staged
 
 
