@@ -117,21 +117,25 @@ def drop_texts(
     positives, negatives = Texts.of(row, "pos"), Texts.of(row, "neg")
     removed: list[Removed] = []
     keep_pos = []
-    pos_pairs = _pair_digests(query_digest, positives.texts, bool(rules.leaked_pairs))
-    for text, pair in zip(positives.texts, pos_pairs, strict=True):
-        text_key = digest(text)
+    text_keys = [digest(text) for text in positives.texts]
+    pos_pairs: list[int | None] = [None] * len(text_keys)
+    if rules.leaked_pairs:
+        pos_pairs = list(_pair_digests(query_digest, text_keys))
+    for text, text_key, pair in zip(positives.texts, text_keys, pos_pairs, strict=True):
         cause: Cause | None = None
         if rules.dedupe_pairs and text_key in seen:
             cause = ("duplicate-pair", (rules.split,))
-        elif pair in rules.leaked_pairs:
+        elif pair is not None and pair in rules.leaked_pairs:
             cause = ("pair-leak", (rules.split, rules.leaked_pairs[pair]))
         if cause is not None:
             removed.append(Removed(cause, "pos", text))
         else:
             seen.add(text_key)
         keep_pos.append(cause is None)
-    neg_pairs = _pair_digests(query_digest, negatives.texts, bool(rules.false_negatives))
-    keep_neg = [pair not in rules.false_negatives for pair in neg_pairs]
+    keep_neg = [True] * len(negatives.texts)
+    if rules.false_negatives and negatives.texts:
+        neg_pairs = _pair_digests(query_digest, [digest(text) for text in negatives.texts])
+        keep_neg = [pair not in rules.false_negatives for pair in neg_pairs]
     cause = ("false-negative", (rules.split,))
     removed += [
         Removed(cause, "neg", text)
@@ -148,10 +152,10 @@ def drop_texts(
     return edited, removed
 
 
-def _pair_digests(query_digest: int, texts: list[str], wanted: bool) -> list[int | None]:
-    """The check's (query, text) pair digests, or Nones when no rule needs them."""
-    if not wanted or not texts:
-        return [None] * len(texts)
-    queries = np.full(len(texts), query_digest, dtype=np.uint64)
-    digests = np.array([digest(text) for text in texts], dtype=np.uint64)
-    return [int(value) for value in pair_digests(queries, digests)]
+def _pair_digests(query_digest: int, text_digests: list[int]) -> list[int]:
+    """The check's (query, text) pair digests."""
+    if not text_digests:
+        return []
+    queries = np.full(len(text_digests), query_digest, dtype=np.uint64)
+    texts = np.array(text_digests, dtype=np.uint64)
+    return [int(value) for value in pair_digests(queries, texts)]
