@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from embed_lab.check.fix import publish
+from embed_lab.check.fix.publish import REPORT
 from embed_lab.cli import main
 from tests.conftest import tree
 from tests.test_check import Row, make_lab, row, write_lines
@@ -79,6 +80,8 @@ def test_leaks_leave_train_and_dev_and_gold_stays_byte_identical(tmp_path: Path)
     before = data / ".before-fix"
     assert {p.name for p in before.iterdir()} == {"train.jsonl", "dev.jsonl"}
     assert (before / "train.jsonl").read_bytes() == originals["train.jsonl"]
+    modes = {(data / name).stat().st_mode for name in ("gold.jsonl", "train.jsonl", REPORT)}
+    assert len(modes) == 1  # as the user's files are, not a temporary file's private mode
     assert "originals kept in" in result.output and "passes" in result.output
 
 

@@ -50,6 +50,7 @@ def swap(staged: list[Staged], backup: Path) -> None:
     replaced: list[Staged] = []
     try:
         for item in staged:
+            _match_mode(item)
             if item.target.exists():
                 _link_or_copy(item.target, backup / item.target.name)
         for item in staged:
@@ -76,6 +77,16 @@ def move_mined(data_dir: Path, backup: Path) -> list[str]:
     files = sorted(path.relative_to(data_dir).as_posix() for path in mined.rglob("*"))
     os.replace(mined, backup / MINED)
     return files
+
+
+def _match_mode(item: Staged) -> None:
+    """The original's permissions (a temporary file is private), or the umask's for a new file."""
+    if item.target.exists():
+        shutil.copymode(item.target, item.temp)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(item.temp, 0o666 & ~umask)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
