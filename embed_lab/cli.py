@@ -223,7 +223,8 @@ def check(
     .before-fix/N/), each removed or merged line to DATA_DIR/fix-report.jsonl with its
     finding, and DATA_DIR/mined/ (mined from the old train) to the originals. Files are
     swapped in atomically; a second --fix changes nothing. Exit status: the check's after the
-    fix (with --dry-run, before it); what remains is named.
+    fix (with --dry-run, before it), and what remains is named; 2, with nothing written, when
+    a write fails or a repair would leave a split without rows.
     """
     from embed_lab.check.errors import CheckError
     from embed_lab.check.kinds import FINDING_KINDS

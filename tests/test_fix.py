@@ -221,6 +221,10 @@ def test_dry_run_writes_nothing_and_exits_as_the_check(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "--fix would rewrite train.jsonl (4 → 2 lines), dev.jsonl (3 → 2 lines)" in result.output
     assert "nothing was written" in result.output
+    code, out = fix_json(data, "--dry-run")
+    assert code == 1 and out["ok"] is False  # the check's report, before any repair
+    assert out["fix"]["dry_run"] is True and out["fix"]["report"] is None
+    assert [change["file"] for change in out["fix"]["files"]] == ["train.jsonl", "dev.jsonl"]
     assert tree(data) == originals and not (data / ".before-fix").exists()
 
 
