@@ -23,8 +23,9 @@ from __future__ import annotations
 from typing import Any
 
 from embed_lab.check.fix.publish import REPORT
+from embed_lab.check.fix.records import Tally
 from embed_lab.check.fix.rows import Cause
-from embed_lab.check.fix.run import FixResult, Tally
+from embed_lab.check.fix.run import FixResult
 from embed_lab.check.fix.targets import repairable
 from embed_lab.check.report import to_json
 from embed_lab.check.runner import CheckResult

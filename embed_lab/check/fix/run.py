@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import orjson
 
@@ -25,7 +23,6 @@ from embed_lab.check.fix.plan import (
 )
 from embed_lab.check.fix.publish import (
     MINED,
-    REPORT,
     Staged,
     backup_dir,
     discard,
@@ -33,11 +30,11 @@ from embed_lab.check.fix.publish import (
     swap,
     temp_file,
 )
+from embed_lab.check.fix.records import Tally, count, records_file, report_record, staged_report
 from embed_lab.check.fix.rows import Cause
 from embed_lab.check.fix.targets import GOLD, Targets, find_targets, repairable
 from embed_lab.check.kinds import FINDING_KINDS
 from embed_lab.check.normalize import text_digest
-from embed_lab.check.reader import contract
 from embed_lab.check.runner import SPLITS, CheckOptions, CheckResult, run_check
 
 Lines = Iterator[tuple[int, bytes, Outcome]]
@@ -45,17 +42,6 @@ Lines = Iterator[tuple[int, bytes, Outcome]]
 
 class FixError(CheckError):
     """A repair that would do harm (a split left without rows): nothing is written."""
-
-
-@dataclass
-class Tally:
-    """What one finding's repairs did."""
-
-    removed_lines: int = 0
-    merged_lines: int = 0
-    edited_lines: int = 0
-    removed_positives: int = 0
-    removed_negatives: int = 0
 
 
 @dataclass(frozen=True)
@@ -104,13 +90,13 @@ def run_fix(
     corpus_unresolved: list[Unresolved] = []
     files = _outcomes(targets, corpus_unresolved)
     with _unchanged_on_error(data_dir), ExitStack() as stack:
-        records = None if dry_run else stack.enter_context(_records_file(data_dir))
+        records = None if dry_run else stack.enter_context(records_file(data_dir))
         staged = _stage(data_dir, files, records, result, before)
         if dry_run or not staged:
             result.unresolved = _unresolved(before, corpus_unresolved, after=False)
             return result
         try:
-            staged.append(_staged_report(data_dir, records))
+            staged.append(staged_report(data_dir, records))
             result.backup, result.number = backup_dir(data_dir)
             swap(staged, result.backup)
         finally:
@@ -207,9 +193,9 @@ def _rewrite(
             data = raw if raw.endswith(b"\n") else raw + b"\n"
         else:
             changed = True
-            _tally(outcome, tallies)
+            count(outcome, tallies)
             if records is not None:
-                records.write(orjson.dumps(_record(name, line, raw, outcome)) + b"\n")
+                records.write(orjson.dumps(report_record(name, line, raw, outcome)) + b"\n")
             data = orjson.dumps(outcome.row) + b"\n" if isinstance(outcome, Replace) else b""
             dropped += isinstance(outcome, Drop)
         if data:
@@ -217,69 +203,6 @@ def _rewrite(
             if out is not None:
                 out.write(data)
     return (FileChange(name, before, after) if changed else None), dropped
-
-
-def _tally(outcome: Replace | Drop, tallies: dict[Cause, Tally]) -> None:
-    if isinstance(outcome, Drop):
-        tally = tallies.setdefault(outcome.cause, Tally())
-        if outcome.cause[0] == "duplicate-query" and outcome.into is not None:
-            tally.merged_lines += 1
-        else:
-            tally.removed_lines += 1
-        return
-    by_cause: dict[Cause, Counter[str]] = {}
-    for item in outcome.removed:
-        by_cause.setdefault(item.cause, Counter())[item.role] += 1
-    for cause, roles in by_cause.items():
-        tally = tallies.setdefault(cause, Tally())
-        tally.edited_lines += 1
-        tally.removed_positives += roles["pos"]
-        tally.removed_negatives += roles["neg"]
-
-
-def _record(name: str, line: int, raw: bytes, outcome: Replace | Drop) -> dict[str, Any]:
-    """One line of data/fix-report.jsonl: what happened to a line, why, and the line itself."""
-    text = (contract.strip_bom(raw) if line == 1 else raw).decode("utf-8").rstrip("\r\n")
-    record: dict[str, Any] = {"file": name, "line": line}
-    if isinstance(outcome, Drop):
-        record["action"] = "merged" if outcome.cause[0] == "duplicate-query" else "removed"
-        record |= _cause(outcome.cause)
-        if outcome.into is not None:
-            record["into"] = outcome.into
-    else:
-        record["action"] = "edited"
-        if outcome.merged_from:
-            record["merged_from"] = outcome.merged_from
-        record["removed"] = [
-            {**_cause(item.cause), "role": item.role, "text": item.text} for item in outcome.removed
-        ]
-    return record | {"line_text": text}
-
-
-def _cause(cause: Cause) -> dict[str, Any]:
-    return {"kind": cause[0], "splits": list(cause[1])}
-
-
-@contextmanager
-def _records_file(data_dir: Path) -> Iterator[IO[bytes]]:
-    path = temp_file(data_dir, "records")
-    try:
-        with path.open("w+b") as file:
-            yield file
-    finally:
-        path.unlink(missing_ok=True)
-
-
-def _staged_report(data_dir: Path, records: IO[bytes]) -> Staged:
-    """The fix report with this fix's records appended (a new file, swapped in like the rest)."""
-    report, temp = data_dir / REPORT, temp_file(data_dir, REPORT)
-    with temp.open("wb") as out:
-        if report.is_file():
-            with report.open("rb") as old:
-                shutil.copyfileobj(old, out)
-        records.seek(0)
-        shutil.copyfileobj(records, out)
-    return Staged(report, temp)
 
 
 def _near_leaks(result: CheckResult, threshold: float) -> list[tuple[str, int, Cause]]:
