@@ -342,3 +342,14 @@ def test_a_failing_check_names_the_repairing_command(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["check", str(data)], terminal_width=200)
     assert result.exit_code == 1
     assert result.output.splitlines()[-1].startswith(f"repair: `emb check --fix {data}`")
+
+
+def test_lines_left_alone_keep_their_bytes(tmp_path: Path) -> None:
+    data = make_lab(tmp_path)
+    kept = b'\xef\xbb\xbf{"query": "what is a latte",  "pos": ["Milk coffee."]}\r\n'
+    leaked = json.dumps(row("boiling point of water", ["Water."])).encode() + b"\r\n"
+    last = b'{"query": "who wrote hamlet", "pos": ["Shakespeare."]}'  # no newline at the end
+    (data / "train.jsonl").write_bytes(kept + leaked + b"   \r\n" + last)
+    assert fix(data).exit_code == 0
+    assert (data / "train.jsonl").read_bytes() == kept + b"   \r\n" + last + b"\n"
+    assert report(data)[0]["line_text"] == leaked.decode().rstrip("\r\n")
