@@ -167,6 +167,20 @@ def new(name: str, path: Path, recipe: str) -> None:
     show_default=True,
     help="Examples (file:line) shown per finding.",
 )
+@click.option(
+    "--fix",
+    is_flag=True,
+    help="Repair what fails and --fix can repair (see below); gold is never changed.",
+)
+@click.option("--dry-run", is_flag=True, help="With --fix: say what it would do, write nothing.")
+@click.option(
+    "--fix-near-dup",
+    "fix_near_dup",
+    type=click.FloatRange(0, 1, min_open=True),
+    metavar="THRESHOLD",
+    help="With --fix: also remove train/dev queries with a Jaccard similarity of at least "
+    "THRESHOLD to a later split's query (datasketch). Never by default.",
+)
 def check(
     data_dir: Path,
     as_json: bool,
@@ -177,6 +191,9 @@ def check(
     tokenizer: Path | None,
     min_chars: int,
     max_examples: int,
+    fix: bool,
+    dry_run: bool,
+    fix_near_dup: float | None,
 ) -> None:
     """Validate DATA_DIR's train.jsonl, dev.jsonl, gold.jsonl and corpus.jsonl (default: ./data).
 
@@ -195,6 +212,19 @@ def check(
                 duplicate-document, empty-document
 
     A UTF-8 BOM and CRLF line endings are accepted; blank lines are skipped (a warning).
+
+    --fix rewrites train, dev and corpus.jsonl so that the check passes: a train or dev query
+    also in a later split (train→dev→gold) is removed from the earlier one, and so is a leaked
+    (query, positive) pair; the rows of one query are merged into its first row (positives,
+    negatives, pos_grades and other keys united, in order); a repeated positive and a negative
+    that is a positive of its query are removed; a corpus line repeating an earlier line's _id
+    and text goes. Gold is never changed: it is what results are compared on. --allow'ed kinds
+    are left alone. The originals go to DATA_DIR/.before-fix/ (a later fix's to
+    .before-fix/N/), each removed or merged line to DATA_DIR/fix-report.jsonl with its
+    finding, and DATA_DIR/mined/ (mined from the old train) to the originals. Files are
+    swapped in atomically; a second --fix changes nothing. Exit status: the check's after the
+    fix (with --dry-run, before it), and what remains is named; 2, with nothing written, when
+    a write fails or a repair would leave a split without rows.
     """
     from embed_lab.check.errors import CheckError
     from embed_lab.check.kinds import FINDING_KINDS
@@ -223,6 +253,10 @@ def check(
         min_chars=min_chars,
         max_examples=max_examples,
     )
+    if fix or dry_run or fix_near_dup is not None:
+        from embed_lab.check.fix.command import fix_and_report
+
+        raise SystemExit(fix_and_report(data_dir, options, dry_run, fix_near_dup, as_json=as_json))
     try:
         result = run_check(data_dir, options)
     except CheckError as error:
@@ -232,6 +266,11 @@ def check(
         click.echo(orjson.dumps(to_json(result), option=orjson.OPT_INDENT_2).decode())
     else:
         render(result, Console())
+        from embed_lab.check.fix.report import repair_hint
+
+        hint = repair_hint(result)
+        if hint:
+            click.echo(hint)
     raise SystemExit(result.exit_code)
 
 

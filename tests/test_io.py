@@ -405,3 +405,46 @@ def test_baked_lab_loads_imported_beir(bake, tmp_path: Path) -> None:
     assert process.returncode == 0, process.stderr
     assert process.stdout.startswith("True\n")
     assert "gold: kept 2 of 2" in process.stdout
+
+
+# --- import, then repair -------------------------------------------------------------------
+
+LEAKING_TRAIN = TRAIN + "q5\td5\t1\r\n"  # q5 is a gold query too
+
+
+def test_a_failing_import_names_the_repairing_command_last(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    result = emb("import", "beir", beir_folder(tmp_path / "beir", train=LEAKING_TRAIN),
+                 "--data-dir", data)  # fmt: skip
+    assert result.exit_code == 1
+    last = result.output.splitlines()[-1]
+    assert last.startswith(f"repair: `emb check --fix {data}` (or the import again with --fix)")
+    assert "query-leak" in last
+
+
+def test_import_with_fix_repairs_and_leaves_gold(tmp_path: Path) -> None:
+    source = beir_folder(tmp_path / "beir", train=LEAKING_TRAIN)
+    plain, fixed = tmp_path / "plain", tmp_path / "fixed"
+    emb("import", "beir", source, "--data-dir", plain)
+    result = emb("import", "beir", source, "--data-dir", fixed, "--fix")
+    assert result.exit_code == 0, result.output
+    assert "repairing it as `emb check --fix" in result.output
+    assert (fixed / "gold.jsonl").read_bytes() == (plain / "gold.jsonl").read_bytes()
+    assert (fixed / ".before-fix" / "train.jsonl").read_bytes() == (
+        plain / "train.jsonl"
+    ).read_bytes()
+    assert "q5" not in {row["id"] for row in split(fixed, "train") + split(fixed, "dev")}
+    assert [r["kind"] for r in read_jsonl(fixed / "fix-report.jsonl")] == ["query-leak"]
+
+
+def test_many_positives_per_query_name_max_positives(tmp_path: Path) -> None:
+    docs = ("d1", "2", "d3", "d4", "d6", "d7", "d8")  # d5 is gold's
+    many = "".join(f"q{q}\t{doc}\t1\n" for q in (1, 2, 3) for doc in docs)
+    source = beir_folder(tmp_path / "beir", train=many, dev="q6\td7\t1\n")
+    result = emb("import", "beir", source, "--data-dir", tmp_path / "data")
+    note = next(line for line in result.output.splitlines() if "--max-positives 1" in line)
+    assert "train holds 21 positives for 3 queries (7 per query" in note
+    assert "--max-positives 1 would leave 3 (--max-positives 5: 15)" in note
+    capped = emb("import", "beir", source, "--data-dir", tmp_path / "capped",
+                 "--max-positives", "1")  # fmt: skip
+    assert "would leave" not in capped.output

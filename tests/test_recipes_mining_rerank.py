@@ -8,6 +8,7 @@ missing). Base models: the tiny random BERT, and a tiny BERT with a classificati
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -61,6 +62,9 @@ def planted(lab: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
 @pytest.fixture(scope="module")
 def hard_run(lab: Path, tiny_model: Path, planted: dict) -> tuple:
     add_recipe(lab, "hard-negatives", HARD)
+    stale = planted["dir"] / "mined" / f"{HARD}.jsonl"  # as mined from an older train split
+    stale.parent.mkdir(exist_ok=True)
+    stale.write_text(STALE)
     process = run(lab, f"experiments/{HARD}.py", "--base-model", str(tiny_model),
                   "--data-dir", str(planted["dir"]), *TINY_FLAGS, *MINING_FLAGS)  # fmt: skip
     return process, (lab / "results" / HARD / "latest").resolve()
@@ -82,6 +86,17 @@ def test_hard_negatives_leaves_every_artifact_and_learns(hard_run, planted) -> N
     note = json.loads((planted["dir"] / "mined" / f"{HARD}.meta.json").read_text())
     assert manifest["mining"] == note  # the note of the mined file is in the manifest too
     assert "removed by guard: positive" in process.stdout  # the audit is printed
+
+
+STALE = '{"query": "a query of an older train split", "pos": ["p"], "neg": ["n"]}\n'
+
+
+def test_a_run_mines_again_whatever_mined_file_is_there(hard_run, planted) -> None:
+    """Mining never reuses data/mined/: a file left from older data (`emb check --fix`
+    moves them aside anyway) is replaced by what this run mined from the current train."""
+    mined = (planted["dir"] / "mined" / f"{HARD}.jsonl").read_bytes()
+    note = json.loads((planted["dir"] / "mined" / f"{HARD}.meta.json").read_text())
+    assert mined != STALE.encode() and hashlib.sha256(mined).hexdigest() == note["sha256"]
 
 
 def test_mined_file_is_the_split_format_with_a_note_and_an_audit(hard_run, planted) -> None:

@@ -19,6 +19,11 @@ MAX_POSITIVES_HELP = (
     "every positive, so evaluation is unchanged."
 )
 
+FIX_HELP = (
+    "Then repair what the check finds, as `emb check --fix` does: leaked train/dev queries "
+    "removed, duplicates merged; gold is never changed."
+)
+
 
 def import_options(*, gold_default: str, single_file: bool) -> Callable[[Callable], Callable]:
     """The options every importer shares."""
@@ -63,6 +68,7 @@ def import_options(*, gold_default: str, single_file: bool) -> Callable[[Callabl
                 "--seed", type=int, default=42, show_default=True, help="Seed of the carving."
             ),
             click.option("--max-positives", type=click.IntRange(1), help=MAX_POSITIVES_HELP),
+            click.option("--fix", is_flag=True, help=FIX_HELP),
         ]
         if single_file:
             options.append(
@@ -88,6 +94,7 @@ def run_import(build: Callable[..., Imported], **kwargs: Any) -> None:
         CORPUS,
         SplitOptions,
         assemble,
+        many_positives_note,
         publish,
         staging,
         summary,
@@ -116,17 +123,28 @@ def run_import(build: Callable[..., Imported], **kwargs: Any) -> None:
         click.echo(line)
     if imported.corpus_documents is not None:
         click.echo(f"{CORPUS}: {imported.corpus_documents:,} documents")
+    if options.max_positives is None:
+        size = (data_dir / "train.jsonl").stat().st_size
+        imported.notes += filter(None, [many_positives_note(splits["train"], size)])
     for note in imported.notes:
         click.echo(f"note: {note}")
+    if kwargs["fix"]:
+        from embed_lab.check.fix.command import fix_and_report
+        from embed_lab.check.runner import CheckOptions
+
+        click.echo(f"wrote {data_dir}; repairing it as `emb check --fix {data_dir}` does:")
+        raise SystemExit(fix_and_report(data_dir, CheckOptions()))
     click.echo(f"wrote {data_dir}; checking it as `emb check {data_dir}` does:")
     raise SystemExit(validate(data_dir))
 
 
 def validate(data_dir: Path) -> int:
-    """Run `emb check`'s validation with its default options, show it; return its exit code."""
+    """Run `emb check`'s validation with its default options, show it; return its exit code.
+    When it fails on what `emb check --fix` repairs, the last line says so."""
     from rich.console import Console
 
     from embed_lab.check.errors import CheckError
+    from embed_lab.check.fix.report import repair_hint
     from embed_lab.check.report import render
     from embed_lab.check.runner import run_check
 
@@ -136,6 +154,9 @@ def validate(data_dir: Path) -> int:
         click.echo(f"Error: {error}", err=True)
         return 2
     render(result, Console())
+    hint = repair_hint(result, " (or the import again with --fix)")
+    if hint:
+        click.echo(hint)
     return result.exit_code
 
 

@@ -136,3 +136,22 @@ def summary(splits: dict[str, list[Example]]) -> list[str]:
             f"{split}: {len(examples):,} queries, {positives:,} positives, {negatives:,} negatives"
         )
     return lines
+
+
+MANY_POSITIVES = 5
+"""Positives per train query from which an import suggests --max-positives."""
+
+
+def many_positives_note(train: list[Example], size_bytes: int) -> str | None:
+    """A note naming --max-positives when train holds many more positives than queries
+    (training makes one pair per positive), with what a cap would leave."""
+    positives = sum(len(example.pos) for example in train)
+    if positives < MANY_POSITIVES * max(len(train), 1):
+        return None
+    left = {cap: sum(min(len(example.pos), cap) for example in train) for cap in (1, 5)}
+    return (
+        f"train holds {positives:,} positives for {len(train):,} queries "
+        f"({positives / len(train):.0f} per query, {size_bytes / 1e6:,.0f} MB), and training "
+        f"makes one pair per positive; --max-positives 1 would leave {left[1]:,} "
+        f"(--max-positives 5: {left[5]:,}), dev and gold keeping every positive"
+    )
