@@ -105,8 +105,8 @@ def row(flags: str, result: dict) -> str:
         return f"| {flags} | failed: {result['error']} | | | | | | | {result['wall']:.0f} | |"
     metrics = result["metrics"]
     hybrid = metrics.get("hybrid_config", {})
-    alone = hybrid.get("dev_ndcg@10_alone", {})
-    dev = [alone.get("after"), alone.get("bm25"), hybrid.get("dev_ndcg@10")]
+    bm25_dev = hybrid.get("dev_ndcg@10_alone", {}).get("bm25")
+    dev = [metrics.get("dev", {}).get("ndcg@10"), bm25_dev, hybrid.get("dev_ndcg@10")]
     systems = ("before", "after", "bm25", "hybrid")
     gold = [metrics.get(system, {}).get("ndcg@10") for system in systems]
     cells = " | ".join("" if value is None else f"{value:.4f}" for value in dev + gold)

@@ -26,15 +26,31 @@ def load_labkit(template: Path) -> ModuleType:
 
 
 @functools.cache
-def load_contract() -> ModuleType:
-    """Import the lab's inventory/contract.py, the data contract `emb check` applies.
+def load_lab_module(name: str) -> ModuleType:
+    """Import the lab template's inventory/<name>.py: a standard-library module that the lab and
+    `emb` share (the lab cannot depend on embed_lab), as it ships with embed-lab.
 
     Registered in sys.modules, so its classes pickle and worker processes share one copy.
     """
-    source = template_dir() / LAB_TREE / "inventory" / "contract.py"
-    module = _load_module(source, "_embed_lab_contract")
+    source = template_dir() / LAB_TREE / "inventory" / f"{name}.py"
+    module = _load_module(source, f"_embed_lab_{name}")
     sys.modules[module.__name__] = module
     return module
+
+
+def load_contract() -> ModuleType:
+    """The lab's data contract, inventory/contract.py: what `emb check` and `emb export` apply."""
+    return load_lab_module("contract")
+
+
+def load_rows() -> ModuleType:
+    """The lab's inventory/rows.py: records to training rows and labelled pairs (`emb export`)."""
+    return load_lab_module("rows")
+
+
+def load_layout() -> ModuleType:
+    """The lab's inventory/layout.py: the run layout `emb runs` and `emb compare` read."""
+    return load_lab_module("layout")
 
 
 def _load_module(source: Path, name: str) -> ModuleType:

@@ -260,6 +260,32 @@ def test_st_export_round_trips_through_hf_import(tmp_path: Path) -> None:
         assert [(row["query"], row["pos"]) for row in split(again, name)] == expected
 
 
+@pytest.mark.parametrize("format_name", ["beir", "st"])
+def test_export_reads_the_splits_by_the_data_contract(tmp_path: Path, format_name: str) -> None:
+    data = tmp_path / "data"
+    emb("import", "beir", beir_folder(tmp_path / "beir"), "--data-dir", data)
+    rows = read_jsonl(data / "dev.jsonl")
+    write_jsonl(data / "dev.jsonl", [rows[0], {"query": "q9", "pos": ["  "]}])  # a blank positive
+    result = emb("export", format_name, tmp_path / "out", "--data-dir", data)
+    assert result.exit_code == 1
+    # the lab's own one-line error for this line, from the contract both read by
+    assert result.output == f"Error: {data / 'dev.jsonl'}:2: 'pos'[0] is empty\n"
+    assert not (tmp_path / "out" / "queries.jsonl").exists()
+
+
+def test_st_export_writes_the_rows_the_lab_trains_on(tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    data = tmp_path / "data"
+    lines = [{"query": "q1", "pos": ["p1", "p2", "p3"], "neg": ["n1", "n2"]},
+             {"query": "q2", "pos": ["p4"], "neg": ["n3"]}]  # fmt: skip
+    for name in ("train", "dev", "gold"):
+        write_jsonl(data / f"{name}.jsonl", lines)
+    emb("export", "st", tmp_path / "st", "--data-dir", data)
+    table = pq.read_table(tmp_path / "st" / "train.parquet").to_pydict()
+    assert table == {"anchor": ["q1", "q1", "q1", "q2"], "positive": ["p1", "p2", "p3", "p4"],
+                     "negative": ["n1", "n2", "n1", "n3"]}  # fmt: skip
+
+
 def test_export_refuses_a_non_empty_folder(tmp_path: Path) -> None:
     data = tmp_path / "data"
     emb("import", "beir", beir_folder(tmp_path / "beir"), "--data-dir", data)

@@ -385,6 +385,11 @@ def test_cross_encoder_reranks_honestly_and_learns(rerank_run) -> None:
     for query_id, system, _, value in rows[1:]:
         recall.setdefault(query_id, {})[system] = value
     assert all(len({v["before"], v["after"], v["first_stage"]}) == 1 for v in recall.values())
+    systems = [row[1] for row in rows[1:]]  # each system once per gold query, written by gold
+    order = ("before", "after", "bm25", "first_stage")
+    assert systems == [s for s in order for _ in range(metrics["gold"]["queries"])]
+    assert metrics["gold"]["ranking"] == f"{first['system']} first stage, top 20 reranked"
+    assert 0.0 <= metrics["dev"]["ndcg@10"] <= 1.0 and metrics["dev"]["queries"] > 0
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["recipe"]["loss"] == "BinaryCrossEntropyLoss"
     assert manifest["first_stage"]["system"] == first["system"]

@@ -193,6 +193,37 @@ def test_compare_without_per_query_scores_still_shows_the_metrics(lab: Path) -> 
            "exp_01_baseline/20261101-090000" in " ".join(out.split())  # fmt: skip
 
 
+def test_compare_shows_every_scored_system_of_the_metrics_shape(lab: Path) -> None:
+    runs = [make_run(lab, f"2026110{day}-090000", 0.5, extra_systems=True) for day in (1, 2)]
+    manifest = json.loads((runs[1] / "manifest.json").read_text(encoding="utf-8"))
+    manifest["metrics"] |= {
+        "first_stage": dict.fromkeys(METRIC_NAMES, 0.55),  # a recipe's own system
+        "delta": dict.fromkeys(METRIC_NAMES, 0.0),
+        "rerank_config": {"k": 20},
+        "gold": {"queries": 3, "documents": 9, "ranking": "dense first stage, top 20 reranked"},
+        "dev": {"ndcg@10": 0.4, "queries": 30},
+    }
+    (runs[1] / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    code, out, _ = emb("compare", str(runs[0]), str(runs[1]))
+    assert code == 0
+    assert re.search(r"first_stage\s+│\s+ndcg@10\s+│\s+–\s+│\s+0\.5500", out)
+    systems = {line.split("│")[1].strip() for line in out.splitlines() if line.count("│") >= 3}
+    assert {"before", "after", "bm25", "hybrid", "first_stage"} <= systems
+    assert not systems & {"delta", "rerank_config", "gold", "dev"}
+
+
+def test_runs_reads_the_layout_without_symbolic_links(lab: Path) -> None:
+    run = make_run(lab, "20261101-090000", 0.7)
+    experiment = run.parent
+    (experiment / "latest").write_text(run.name + "\n", encoding="utf-8")  # as the lab writes it
+    shutil.copy2(run / "manifest.json", experiment / "manifest.json")  # where links cannot be made
+    shutil.copytree(run / "eval", experiment / "eval")
+    code, out, _ = emb("runs", str(lab), "--json")
+    assert code == 0 and [row["path"] for row in json.loads(out)] == [str(run.resolve())]
+    code, out, _ = emb("runs", str(lab), "--show", "exp_01_baseline")  # its latest run
+    assert code == 0 and f"folder:  {run.resolve()}" in out
+
+
 def test_compare_refuses_to_pair_different_gold_sets(lab: Path) -> None:
     a = make_run(lab, "20261101-090000", 0.5, per_query={"q1": 0.5, "q2": 0.5})
     b = make_run(lab, "20261102-090000", 0.6, per_query={"q1": 0.6, "q2": 0.7}, gold_sha="ef" * 32)

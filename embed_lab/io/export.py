@@ -4,23 +4,29 @@ parquet (anchor, positive[, negative] per split)."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 import orjson
 
-from embed_lab.io.records import (
-    Example,
-    ImportFailure,
-    corpus_text,
-    name_queries,
-    read_jsonl,
-    string,
-    strings,
-    text_id,
-)
+from embed_lab.io.records import Example, ImportFailure, name_queries, text_id
 from embed_lab.io.splits import CORPUS, SPLITS
+from embed_lab.template import load_contract, load_rows
 
+T = TypeVar("T")
 BEIR_NAMES = {"train": "train", "dev": "dev", "gold": "test"}
+contract = load_contract()  # the lab's data contract: export reads what the lab would train on
+rows = load_rows()  # the lab's inventory/rows.py: the rows the lab trains on
+
+
+def read_lab_file(path: Path, parse: Callable[[Any], T]) -> Iterator[tuple[int, Any, T]]:
+    """(line number, JSON value, `parse(value)`) per line of a lab data file, by the contract;
+    the first line that breaks it is the lab's own one-line error (an ImportFailure)."""
+    try:
+        yield from contract.read_values(path, parse)
+    except contract.FileProblem as problem:
+        raise ImportFailure(problem.path, problem.reason, problem.line) from None
 
 
 def read_lab_splits(data_dir: Path) -> dict[str, list[Example]]:
@@ -29,19 +35,19 @@ def read_lab_splits(data_dir: Path) -> dict[str, list[Example]]:
     for split in SPLITS:
         path = data_dir / f"{split}.jsonl"
         examples = []
-        for number, obj in read_jsonl(path):
-            grades = obj.get("pos_grades")
+        for number, value, (query, pos, neg) in read_lab_file(path, contract.split_row):
+            grades, given_id = value.get("pos_grades"), value.get("id")
             examples.append(
                 Example(
-                    id=text_id(obj["id"], path, number, "id")
-                    if obj.get("id") is not None
-                    else None,
-                    query=string(obj, "query", path, number),
-                    pos=strings(obj.get("pos"), "pos", path, number),
-                    neg=strings(obj.get("neg"), "neg", path, number),
+                    id=None if given_id is None else text_id(given_id, path, number, "id"),
+                    query=query,
+                    pos=list(pos),
+                    neg=list(neg),
                     pos_grades=grades if isinstance(grades, list) else None,
                 )
             )
+        if not examples:
+            raise ImportFailure(path, "the split is empty (no records)")
         splits[split] = examples
     return splits
 
@@ -58,14 +64,13 @@ def export_beir(data_dir: Path, out: Path) -> list[str]:
     with (out / CORPUS).open("wb") as corpus:
         documents = 0
         if (data_dir / CORPUS).is_file():
-            for number, obj in read_jsonl(data_dir / CORPUS):
-                doc_id = text_id(obj.get("_id"), data_dir / CORPUS, number, "_id")
-                title = string(obj, "title", data_dir / CORPUS, number, default="")
-                text = string(obj, "text", data_dir / CORPUS, number)
+            for _, value, (doc_id, document) in read_lab_file(data_dir / CORPUS,
+                                                              contract.corpus_row):  # fmt: skip
+                title, text = value.get("title") or "", value["text"]
                 corpus.write(orjson.dumps({"_id": doc_id, "title": title, "text": text}) + b"\n")
                 documents += 1
-                if texts.get(corpus_text(title, text)) == "":
-                    texts[corpus_text(title, text)] = doc_id
+                if texts.get(document) == "":
+                    texts[document] = doc_id
         for text, doc_id in texts.items():
             if not doc_id:
                 texts[text] = "emb-" + hashlib.sha1(text.encode()).hexdigest()[:16]
@@ -109,8 +114,8 @@ def _write_queries(splits: dict[str, list[Example]], path: Path) -> int:
 
 def export_st(data_dir: Path, out: Path) -> list[str]:
     """out/{train,dev,gold}.parquet with the columns the lab trains on: one row per positive,
-    a negative column only when every query has one (cycling through its negatives). Mirrors
-    `to_training_dataset` in the lab's inventory/datasets.py (the lab cannot be imported here)."""
+    a negative column only when every query has one (cycling through its negatives): the rows the
+    lab trains on, from the lab's own inventory/rows.py."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -119,16 +124,7 @@ def export_st(data_dir: Path, out: Path) -> list[str]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for split, examples in read_lab_splits(data_dir).items():
-        with_negatives = bool(examples) and all(example.neg for example in examples)
-        columns: dict[str, list[str]] = {"anchor": [], "positive": []}
-        if with_negatives:
-            columns["negative"] = []
-        for example in examples:
-            for index, positive in enumerate(example.pos):
-                columns["anchor"].append(example.query)
-                columns["positive"].append(positive)
-                if with_negatives:
-                    columns["negative"].append(example.neg[index % len(example.neg)])
+        columns = rows.training_columns(examples)
         pq.write_table(pa.table(columns), out / f"{split}.parquet")
         written.append(f"{split}.parquet: {len(columns['anchor']):,} rows ({', '.join(columns)})")
     return written

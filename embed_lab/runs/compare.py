@@ -15,9 +15,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from embed_lab.runs.store import RunRecord, per_query
+from embed_lab.runs.store import RunRecord, layout, per_query
 
-SYSTEMS = ("before", "after", "bm25", "hybrid")
 RESAMPLES = 10_000
 TOP = 5
 IGNORED = {
@@ -49,14 +48,17 @@ class Paired:
 
 
 def systems(runs: list[RunRecord]) -> list[str]:
-    present = {stage for run in runs for stage in (run.manifest.get("metrics") or {})}
-    return [system for system in SYSTEMS if system in present]
+    """The scored systems of the runs' metrics, in the order they first appear."""
+    found: dict[str, None] = {}
+    for run in runs:
+        found.update(dict.fromkeys(layout.scored_systems(run.manifest.get("metrics") or {})))
+    return list(found)
 
 
 def metric_names(runs: list[RunRecord]) -> list[str]:
     names: dict[str, None] = {}
     for run in runs:
-        for system in SYSTEMS:
+        for system in systems([run]):
             names.update(dict.fromkeys((run.manifest.get("metrics") or {}).get(system, {})))
     return list(names)
 

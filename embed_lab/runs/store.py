@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-MANIFEST = "manifest.json"
-PER_QUERY = Path("eval") / "per_query.csv"
+from embed_lab.template import load_layout
+
+layout = load_layout()  # the lab's inventory/layout.py: where the lab writes a run's files
+MANIFEST: str = layout.MANIFEST
+PER_QUERY: Path = layout.PER_QUERY
 
 
 class RunsError(Exception):
@@ -58,14 +60,9 @@ class Found:
 def find_runs(lab: Path) -> Found:
     """Every run under lab/results/<experiment>/<run id>/ (links to the latest run excluded)."""
     found = Found()
-    results = lab / "results"
-    if not results.is_dir():
-        return found
-    for path in sorted(results.glob(f"*/*/{MANIFEST}")):
-        if path.parent.is_symlink():
-            continue  # results/<experiment>/latest
+    for run_dir in layout.run_dirs(lab / "results"):
         try:
-            found.runs.append(load_run(path.parent))
+            found.runs.append(load_run(run_dir))
         except RunsError as error:
             found.problems.append(str(error))
     return found
@@ -89,8 +86,11 @@ def load_run(run_dir: Path) -> RunRecord:
 def resolve_run(reference: str, lab: Path) -> RunRecord:
     """A run from a folder path, a run id, <experiment>/<run id>, or <experiment> (its latest)."""
     for candidate in (Path(reference), lab / "results" / reference):
+        latest = layout.latest_run(candidate)  # an experiment folder: its latest run
+        if latest is not None:
+            return load_run(latest)
         if (candidate / MANIFEST).is_file():
-            return load_run((candidate / MANIFEST).resolve().parent)  # through `latest` links
+            return load_run(candidate)
     matches = [p for p in (lab / "results").glob(f"*/{reference}") if (p / MANIFEST).is_file()]
     if len(matches) == 1:
         return load_run(matches[0])
@@ -101,17 +101,8 @@ def resolve_run(reference: str, lab: Path) -> RunRecord:
 
 
 def data_hash(path: Path) -> str:
-    """sha256 over the file's non-blank rows in order, each ending in LF.
-
-    The same definition as the lab's inventory/manifest.py (the lab does not depend on embed_lab).
-    """
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for line in file:
-            row = line.rstrip(b"\r\n")
-            if row.strip():
-                digest.update(row + b"\n")
-    return digest.hexdigest()
+    """The sha256 the lab records for a data file (layout.data_hash)."""
+    return str(layout.data_hash(path)["sha256"])
 
 
 def per_query(run: RunRecord, system: str = "after", metric: str = "ndcg@10") -> dict[str, float]:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import shlex
-import subprocess
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from embed_lab.runs.store import RunRecord, data_hash
+from embed_lab.runs.store import RunRecord, data_hash, layout
 
 KEY_HYPERPARAMETERS = {"epochs": "ep", "batch_size": "bs", "learning_rate": "lr", "seed": "seed"}
 SORT_KEYS = ("date", "duration", "status", "experiment")
@@ -108,7 +107,8 @@ def drift(run: RunRecord, lab: Path) -> list[str]:
     cwd = Path((run.manifest.get("command") or {}).get("cwd") or lab)
     folder = cwd if cwd.is_dir() else lab
     if git:
-        head = _git(folder, "rev-parse", "HEAD")
+        now = layout.git_state(folder) or {}  # as the lab records it
+        head = now.get("commit")
         if head and head != git.get("commit"):
             warnings.append(
                 f"git: the lab is at {head[:12]}, the run was made at {git['commit'][:12]}"
@@ -116,18 +116,9 @@ def drift(run: RunRecord, lab: Path) -> list[str]:
             )
         if git.get("dirty"):
             warnings.append("git: the run was made from a tree with uncommitted changes")
-        if _git(folder, "status", "--porcelain"):
+        if now.get("dirty"):
             warnings.append("git: the working tree has uncommitted changes")
     return warnings
-
-
-def _git(folder: Path, *args: str) -> str | None:
-    try:
-        done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True,
-                              timeout=30, check=False)  # fmt: skip
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
 
 
 def render_show(run: RunRecord, lab: Path, console: Console) -> None:

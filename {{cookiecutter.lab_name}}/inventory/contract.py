@@ -25,8 +25,11 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
 
+T = TypeVar("T")
 SPLITS = ("train", "dev", "gold")
 CORPUS_FILE = "corpus.jsonl"
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -53,6 +56,43 @@ def strip_bom(raw: bytes) -> bytes:
 def is_blank_line(raw: bytes) -> bool:
     """A line holding only JSON whitespace: skipped, never a record."""
     return not raw.strip(BLANK_BYTES)
+
+
+class FileProblem(ValueError):
+    """A file, or a line of it, that breaks the contract: "<path>[:<line>]: <reason>"."""
+
+    def __init__(self, path: Path, reason: str, line: int | None = None) -> None:
+        super().__init__(f"{path}:{line}: {reason}" if line is not None else f"{path}: {reason}")
+        self.path, self.reason, self.line = path, reason, line
+
+
+def read_values(path: Path, parse: Callable[[Any], T]) -> Iterator[tuple[int, Any, T]]:
+    """(line number, JSON value, `parse(value)`) of every line of `path` that holds a value;
+    `parse` is `split_row` or `corpus_row`. Raises FileProblem at the first line that breaks
+    the contract (or when the file is missing or unreadable)."""
+    if not path.is_file():
+        raise FileProblem(path, "file not found")
+    try:
+        file = path.open("rb")
+    except OSError as error:
+        raise FileProblem(path, f"cannot be read ({error.strerror or error})") from None
+    with file:
+        for number, line in numbered_lines(file):
+            try:
+                value = decode_line(line)
+                row = parse(value)
+            except ContractError as error:
+                raise FileProblem(path, str(error), number) from None
+            yield number, value, row
+
+
+def numbered_lines(file: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) of each line of a file that holds a value: the first line's byte
+    order mark stripped, blank lines skipped."""
+    for number, raw in enumerate(file, start=1):
+        line = strip_bom(raw) if number == 1 else raw
+        if not is_blank_line(line):
+            yield number, line
 
 
 def decode_line(raw: bytes) -> Any:

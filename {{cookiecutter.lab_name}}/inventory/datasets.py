@@ -19,14 +19,13 @@ from datasets import Dataset
 from inventory.contract import (
     CORPUS_FILE,
     SPLITS,
-    ContractError,
+    FileProblem,
     corpus_row,
-    decode_line,
-    is_blank_line,
+    read_values,
     split_row_with_ids,
-    strip_bom,
 )
 from inventory.errors import LabError
+from inventory.rows import training_columns
 
 T = TypeVar("T")
 
@@ -98,36 +97,15 @@ def to_training_dataset(records: list[Record]) -> Dataset:
     """Columns (anchor, positive[, negative]) by position: one row per positive passage.
 
     A row's negative is the record's hard negative at the same position (cycling). The negative
-    column is only added when every record has a negative, because the columns must be complete.
+    column is only added when every record has a negative, because the columns must be complete
+    (inventory/rows.py).
     """
-    with_negatives = all(record.neg for record in records)
-    rows: dict[str, list[str]] = {"anchor": [], "positive": []}
-    if with_negatives:
-        rows["negative"] = []
-    for record in records:
-        for index, positive in enumerate(record.pos):
-            rows["anchor"].append(record.query)
-            rows["positive"].append(positive)
-            if with_negatives:
-                rows["negative"].append(record.neg[index % len(record.neg)])
-    return Dataset.from_dict(rows)
+    return Dataset.from_dict(training_columns(records))
 
 
 def _rows(path: Path, parse: Callable[[Any], T]) -> Iterator[T]:
     """`parse` applied to the JSON value of every non-blank line, as the contract reads them."""
-    if not path.is_file():
-        raise DataError(path, "file not found")
     try:
-        file = path.open("rb")
-    except OSError as error:
-        raise DataError(path, f"cannot be read ({error.strerror or error})") from None
-    with file:
-        for number, raw in enumerate(file, start=1):
-            line = strip_bom(raw) if number == 1 else raw
-            if is_blank_line(line):
-                continue
-            try:
-                row = parse(decode_line(line))
-            except ContractError as error:
-                raise DataError(path, str(error), number) from None
-            yield row
+        yield from (row for _, _, row in read_values(path, parse))
+    except FileProblem as problem:
+        raise DataError(problem.path, problem.reason, problem.line) from None

@@ -81,11 +81,17 @@ def dev_evaluator(
 class GoldEvaluation:
     """Scores systems on gold (BM25 at once), then writes metrics.json and eval/per_query.csv.
 
+    Every system is a ranking of gold added with `add_system` (the model's, by `score_model`;
+    a recipe's own, such as a reranker's); `write` writes each once. Beside the systems,
+    `add_config` records how one was made ("<thing>_config"), `set_dev` the dev figure, and
+    `add_section` a recipe's own results; `ranking` says how the gold ranking was made. The
+    shape of metrics.json is in the lab's README.
+
     Under torchrun or accelerate launch, rank 0 alone scores and writes; the other processes wait
     at each call for its result (inventory/distributed.py).
 
     `hooks` see the query and document vectors of every model scored (a recipe scores them
-    otherwise, e.g. truncated); what a hook puts in `extra` is written into metrics.json.
+    otherwise, e.g. truncated, and adds the result with `add_section`).
     """
 
     def __init__(
@@ -99,13 +105,37 @@ class GoldEvaluation:
         self.corpus = corpus
         self.eval_dir = eval_dir
         self.hooks = list(hooks)
-        self.extra: dict[str, Any] = {}  # a recipe's own results, by key, for metrics.json
+        self.ranking = f"exact top-{DEPTH} by the model's similarity"  # metrics.json["gold"]
         self.rankings: dict[str, Ranking] = {}
         self.per_query: dict[str, dict[str, np.ndarray]] = {}
-        self.hybrid_config: dict = {}
+        self.configs: dict[str, Any] = {}  # "<thing>_config" sections, in the order added
+        self.sections: dict[str, Any] = {}  # a recipe's own results, by key
+        self.dev: dict[str, Any] = {}
+        self.add_config("bm25", BM25_SETTINGS)
         if distributed.is_main_process():
-            self.rankings["bm25"] = bm25_ranking(self.task.documents, self.task.queries)
-            self.per_query["bm25"] = per_query_metrics(self.rankings["bm25"], self.task.relevant)
+            self.add_system("bm25", bm25_ranking(self.task.documents, self.task.queries))
+
+    def add_system(self, system: str, ranking: Ranking) -> dict[str, float]:
+        """Score `ranking` of gold as `system` and return its mean metrics; metrics.json and
+        per_query.csv hold it once (adding a system again replaces it)."""
+        self.rankings[system] = ranking
+        self.per_query[system] = per_query_metrics(ranking, self.task.relevant)
+        return mean_metrics(self.per_query[system])
+
+    def add_config(self, thing: str, settings: dict[str, Any]) -> None:
+        """How `thing` was made, written as metrics.json["<thing>_config"]."""
+        self.configs[f"{thing}_config"] = settings
+
+    def add_section(self, key: str, value: Any) -> None:
+        """A recipe's own results, written as metrics.json[key] (e.g. "matryoshka")."""
+        if key in (*SYSTEMS, "delta", "gold", "dev") or key.endswith("_config"):
+            raise ValueError(f"metrics.json key {key!r} is not a recipe section")
+        self.sections[key] = value
+
+    def set_dev(self, ndcg: float | None, queries: int, **facts: Any) -> None:
+        """The fine-tuned model's ndcg@10 on dev (what settings are chosen by), written as
+        metrics.json["dev"]; `facts` say how it was measured."""
+        self.dev = ({"ndcg@10": ndcg} if ndcg is not None else {}) | {"queries": queries, **facts}
 
     @distributed.main_process
     def score_model(
@@ -115,12 +145,11 @@ class GoldEvaluation:
         """Rank gold with `model` (vectors through `cache`) and return its mean metrics."""
         queries = cache.encode(self.task.queries, "query", f"gold queries ({system})")
         documents = cache.encode(self.task.documents, "document", f"gold corpus ({system})")
-        self.rankings[system] = dense_ranking(queries, documents, model.similarity)
-        self.per_query[system] = per_query_metrics(self.rankings[system], self.task.relevant)
+        scores = self.add_system(system, dense_ranking(queries, documents, model.similarity))
         self._append_evaluator_csv(model.similarity_fn_name or "cosine", epoch, steps, system)
         for hook in self.hooks:
             hook(self, system, model, queries, documents)
-        return mean_metrics(self.per_query[system])
+        return scores
 
     @distributed.main_process
     def score_hybrid(
@@ -137,39 +166,40 @@ class GoldEvaluation:
         dense = dense_ranking(queries, documents, model.similarity)
         sparse = bm25_ranking(task.documents, task.queries)
         weight, dev_ndcg = choose_weight(dense, sparse, task.relevant)
-        self.rankings["hybrid"] = fuse(self.rankings["after"], self.rankings["bm25"], weight)
-        self.per_query["hybrid"] = per_query_metrics(self.rankings["hybrid"], self.task.relevant)
         dev_alone = {
             name: float(per_query_metrics(ranking, task.relevant)["ndcg@10"].mean())
             for name, ranking in (("after", dense), ("bm25", sparse))
         }  # on dev, to choose between settings without looking at gold
-        self.hybrid_config = {
+        self.add_config("hybrid", {
             "method": "rrf", "weight": weight, "rrf_k": RRF_K, "fused": ["after", "bm25"],
             "chosen_on": "dev", "dev_ndcg@10": dev_ndcg,
             "dev_ndcg@10_alone": dev_alone, "dev_queries": len(task.queries),
-        }  # fmt: skip
-        return mean_metrics(self.per_query["hybrid"])
+        })  # fmt: skip
+        self.set_dev(dev_alone["after"], len(task.queries), ranked_against="dev passages + corpus")
+        hybrid = fuse(self.rankings["after"], self.rankings["bm25"], weight)
+        return self.add_system("hybrid", hybrid)
 
     @distributed.main_process
     def write(self) -> dict:
-        """Write eval/metrics.json and eval/per_query.csv; returns the metrics."""
-        systems = [system for system in SYSTEMS if system in self.per_query]
+        """Write eval/metrics.json and eval/per_query.csv, every system once; returns the
+        metrics."""
+        systems = [s for s in SYSTEMS if s in self.per_query]
+        systems += [s for s in self.per_query if s not in SYSTEMS]  # a recipe's, in order
         scores = {system: mean_metrics(self.per_query[system]) for system in systems}
-        metrics: dict = {
-            system: scores[system] for system in ("before", "after") if system in scores
-        }
-        if "before" in scores and "after" in scores:
-            metrics["delta"] = {m: scores["after"][m] - scores["before"][m] for m in METRICS}
-        metrics |= {system: scores[system] for system in ("bm25", "hybrid") if system in scores}
-        metrics["bm25_config"] = BM25_SETTINGS
-        if self.hybrid_config:
-            metrics["hybrid_config"] = self.hybrid_config
+        metrics: dict[str, Any] = {}
+        for system in systems:
+            metrics[system] = scores[system]
+            if system == "after" and "before" in scores:
+                metrics["delta"] = {m: scores["after"][m] - scores["before"][m] for m in METRICS}
+        metrics |= self.configs
         metrics["gold"] = {
             "queries": len(self.task.queries),
             "documents": len(self.task.documents),
-            "dense_ranking": f"exact top-{DEPTH} by the model's similarity",
+            "ranking": self.ranking,
         }
-        metrics |= self.extra
+        if self.dev:
+            metrics["dev"] = self.dev
+        metrics |= self.sections
         write_json(self.eval_dir / "metrics.json", metrics)  # atomic, like every result file
         table = io.StringIO()
         writer = csv.writer(table, lineterminator="\n")

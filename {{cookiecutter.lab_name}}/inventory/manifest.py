@@ -1,8 +1,6 @@
 """What a run's manifest.json records: everything needed to say what produced a result.
 
-Data hash: sha256 over a file's rows in file order, where a row is a non-blank line with its line
-ending (LF or CRLF) removed, fed to sha256 followed by one LF. A changed, added, removed or
-reordered row changes the hash; line endings and blank lines do not (the loader ignores them).
+The data hash and the git state are defined with the run layout, in inventory/layout.py.
 Model hash (a local folder): sha256 over `sha256sum`-style lines "<file sha256>  <relative path>"
 of its weight files (*.safetensors, *.bin), sorted by path.
 """
@@ -14,41 +12,19 @@ import hashlib
 import importlib.metadata
 import os
 import platform
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from sentence_transformers import SentenceTransformer
 
+from inventory.layout import data_hashes, git_state
 from inventory.models import DEFAULT_MODEL, resolve_model
 from inventory.settings import TEMPLATE_VERSION
 
 PACKAGES = ("torch", "transformers", "sentence-transformers", "datasets")
 WEIGHT_PATTERNS = ("*.safetensors", "*.bin")
 CHUNK = 1 << 20
-
-
-def data_hash(path: Path) -> dict[str, Any]:
-    """{"path", "rows", "sha256"} of one JSONL file (see the module docstring)."""
-    digest, rows = hashlib.sha256(), 0
-    with path.open("rb") as file:
-        for line in file:
-            row = line.rstrip(b"\r\n")
-            if row.strip():
-                digest.update(row + b"\n")
-                rows += 1
-    return {"path": str(path), "rows": rows, "sha256": digest.hexdigest()}
-
-
-def data_hashes(data_dir: Path) -> dict[str, Any]:
-    """Hashes of every split file present in `data_dir` (and of corpus.jsonl when there is one)."""
-    files = ("train", "dev", "gold", "corpus")
-    return {
-        name: data_hash(data_dir / f"{name}.jsonl")
-        for name in files
-        if (data_dir / f"{name}.jsonl").is_file()
-    }
 
 
 def file_sha256(path: Path) -> str:
@@ -91,30 +67,6 @@ def _hub_snapshot(repo_id: str) -> Path | None:
         return Path(snapshot_download(repo_id, local_files_only=True))
     except Exception:  # not a hub id, or not in the local cache: no revision to record
         return None
-
-
-def git_state(folder: Path) -> dict[str, Any] | None:
-    """Commit, dirty flag and a short diff stat of the repository holding `folder`, if any."""
-
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True,
-                                  timeout=30, check=False)  # fmt: skip
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    commit = git("rev-parse", "HEAD")
-    if commit is None or git("check-ignore", "-q", ".") is not None:
-        return None  # no repository, or one that ignores the lab (such as a demo folder)
-    status = git("status", "--porcelain", "--untracked-files=normal") or ""
-    stat = git("diff", "HEAD", "--stat", "--stat-width=100") or ""
-    return {
-        "commit": commit,
-        "dirty": bool(status),
-        "changed_files": len(status.splitlines()),
-        "diff_stat": stat.splitlines()[-1].strip() if stat else "",
-    }
 
 
 def versions() -> dict[str, str | None]:

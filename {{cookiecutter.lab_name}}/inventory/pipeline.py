@@ -2,8 +2,8 @@
 
 `start` checks the results folder, loads and cleans the data, loads the base model, starts the
 run record and scores the base model on gold beside BM25. `finish` scores the fine-tuned model,
-fuses it with BM25 (weight chosen on dev), writes metrics.json and the report page, and prints
-one summary line. An experiment only says how it trains in between.
+fuses it with BM25 (weight chosen on dev), then `publish` writes metrics.json and the report page
+and prints one summary line. An experiment only says how it trains in between.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from inventory import evaluate, plotting, preprocess
 from inventory.config import RunConfig
 from inventory.datasets import DataError, Splits, load_splits
 from inventory.embeddings import CACHE_DIR, EmbeddingCache
+from inventory.layout import scored_systems
 from inventory.models import load_model
 from inventory.progress import quiet_libraries
 from inventory.runs import Run, check_run, start_run
@@ -68,17 +69,31 @@ def finish(experiment: Experiment, log: list[dict]) -> dict:
     tuned = EmbeddingCache(model)  # in memory: one encoding serves "after" and the hybrid
     steps = log[-1]["step"] if log else 0
     with run.phase("evaluate after"):
-        after = gold.score_model(
-            model, "after", tuned, epoch=experiment.config.train.epochs, steps=steps
-        )
-        hybrid = gold.score_hybrid(model, experiment.splits.dev, tuned)  # weight chosen on dev
-    metrics = gold.write()
+        gold.score_model(model, "after", tuned, epoch=experiment.config.train.epochs, steps=steps)
+        gold.score_hybrid(model, experiment.splits.dev, tuned)  # weight chosen on dev
+    return publish(experiment, log)
+
+
+def publish(experiment: Experiment, log: list[dict], label: str = "") -> dict:
+    """Write metrics.json, per_query.csv and the report page; print where they are and one
+    summary line of gold ndcg@10 (`label` says what was scored, e.g. a reranked first stage)."""
+    run = experiment.run
+    metrics = experiment.gold.write()
     plotting.plot_run(log, metrics, run.plots_dir)
     print(f"model:   {run.final_dir}")
     print(f"metrics: {run.eval_dir / 'metrics.json'}")
     print(f"plots:   {run.plots_dir}")
-    print(
-        f"gold ndcg@10: before {experiment.before['ndcg@10']:.4f} -> after {after['ndcg@10']:.4f}  "
-        f"(bm25 {metrics['bm25']['ndcg@10']:.4f}, hybrid {hybrid['ndcg@10']:.4f})"
-    )
+    print(summary_line(metrics, label))
     return metrics
+
+
+def summary_line(metrics: dict, label: str = "") -> str:
+    """Gold ndcg@10 before -> after fine-tuning, with every other system in brackets."""
+    others = ", ".join(
+        f"{system} {metrics[system]['ndcg@10']:.4f}"
+        for system in scored_systems(metrics)
+        if system not in ("before", "after")
+    )
+    scored = f"gold ndcg@10, {label}" if label else "gold ndcg@10"
+    before, after = metrics["before"]["ndcg@10"], metrics["after"]["ndcg@10"]
+    return f"{scored}: before {before:.4f} -> after {after:.4f}  ({others})"

@@ -16,6 +16,7 @@ from plotly.offline import get_plotlyjs
 
 from inventory import distributed
 from inventory.files import read_json, write_text
+from inventory.layout import MANIFEST, METRICS, TRAIN_LOG, scored_systems
 
 DEV_METRICS = ("ndcg@10", "mrr@10", "recall@10")
 PAGE = Template("""<!DOCTYPE html>
@@ -36,7 +37,7 @@ def plot_run(log: list[dict], metrics: dict | None, plots_dir: Path) -> Path:
 
 def write_page(log: list[dict], metrics: dict | None, plots_dir: Path) -> Path:
     """Write plots_dir/index.html; the facts come from the manifest.json next to plots_dir."""
-    record = read_json(plots_dir.parent / "manifest.json", missing={})
+    record = read_json(plots_dir.parent / MANIFEST, missing={})
     figures = [loss_figure(log), dev_metrics_figure(log)] if log else []
     if metrics:
         figures.insert(0, before_after_figure(metrics))
@@ -57,9 +58,9 @@ def write_page(log: list[dict], metrics: dict | None, plots_dir: Path) -> Path:
 
 def write_report(run_dir: Path) -> Path:
     """(Re)write a run's page from its files: train_log.json, eval/metrics.json, manifest.json."""
-    log = read_json(run_dir / "train_log.json", missing=[])
+    log = read_json(run_dir / TRAIN_LOG, missing=[])
     # Not plot_run: only rank 0 finishes a run, so this must not wait for the other processes.
-    return write_page(log, read_json(run_dir / "eval" / "metrics.json"), run_dir / "plots")
+    return write_page(log, read_json(run_dir / METRICS), run_dir / "plots")
 
 
 def key_facts(record: dict[str, Any]) -> list[tuple[str, str]]:
@@ -153,8 +154,7 @@ def before_after_figure(metrics: dict) -> go.Figure:
                 y=[metrics[stage][name] for name in names],
                 text=[f"{metrics[stage][name]:.3f}" for name in names],
             )
-            for stage in ("before", "after", "first_stage", "bm25", "hybrid")  # first_stage:
-            if stage in metrics  # the ranking a reranker reorders (the cross-encoder recipe)
+            for stage in scored_systems(metrics)  # with a recipe's own, e.g. first_stage
         ]
     )
     figure.update_layout(

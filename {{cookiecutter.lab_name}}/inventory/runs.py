@@ -1,13 +1,6 @@
 """Run records: every run in its own folder, with a manifest.json that says what produced it.
 
-results/<experiment>/
-    20261127-093012/        one folder per run (UTC start time): manifest.json, final/, eval/,
-    20261127-101544/        plots/index.html, train_log.json; a rerun never touches earlier ones
-    latest                  -> the newest completed run
-    final, eval, plots, manifest.json  -> latest/...
-
-`latest` and the links are symbolic links; where they cannot be made (Windows without developer
-mode), `latest` is a text file holding the run id and the four entries are copies of that run's.
+The folders, the `latest` link and the links beside it are laid out as inventory/layout.py says.
 """
 
 from __future__ import annotations
@@ -20,7 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
@@ -29,11 +22,7 @@ from inventory import distributed, manifest
 from inventory.config import LAB_ROOT, RunConfig
 from inventory.errors import Interrupted, LabError
 from inventory.files import read_json, write_json
-
-MANIFEST = "manifest.json"
-LATEST = "latest"
-LINKED = ("final", "eval", "plots", MANIFEST)
-RUN_ID_FORMAT = "%Y%m%d-%H%M%S"
+from inventory.layout import LATEST, LINKED, MANIFEST, METRICS, RUN_ID_FORMAT, TRAIN_LOG
 
 _active: list[Run] = []  # the runs started in this process and not finished yet
 _sigterm: list[Any] = []  # the SIGTERM handler to restore once no run is active
@@ -63,7 +52,7 @@ class Run:
 
     @property
     def train_log(self) -> Path:
-        return self.dir / "train_log.json"
+        return self.dir / TRAIN_LOG
 
     @property
     def manifest_path(self) -> Path:
@@ -101,7 +90,7 @@ class Run:
             error=message,
             ended=_now(),
             duration_s=round(time.monotonic() - self.started, 3),
-            metrics=read_json(self.eval_dir / "metrics.json"),
+            metrics=read_json(self.dir / METRICS),
             artifacts=[name for name in ARTIFACTS if (self.dir / name).exists()],
         )
         write_json(self.manifest_path, self.record)
@@ -171,7 +160,7 @@ def check_run(config: RunConfig) -> None:
 def start_run(config: RunConfig) -> Run:
     """Create results/<experiment>/<run id>/ and its manifest (status "running")."""
     check_run(config)
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     run_dir = _new_run_dir(config.output_dir, started)
     run = Run(run_dir)
     _active.append(run)
@@ -248,7 +237,7 @@ def _experiment_file() -> str | None:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _raise_on_sigterm() -> Any:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from inventory import runs
+from inventory import layout, runs
 from inventory.config import LAB_ROOT, TrainConfig, parse_args
 from inventory.errors import Interrupted, LabError
 from inventory.runner import run_experiment
@@ -202,6 +202,22 @@ def test_without_symbolic_links_latest_is_a_pointer_file_and_copies(
         second.dir / "eval" / "metrics.json"
     ).read_bytes()
     assert (first.dir / "eval" / "metrics.json").is_file()
+    assert layout.latest_run(out) == second.dir  # the layout reads the pointer file back
+    assert layout.run_dirs(tmp_path) == sorted([first.dir, second.dir])
+
+
+def test_the_layout_reads_back_the_runs_the_lab_writes(tmp_path: Path) -> None:
+    first = finished_run(tmp_path)
+    second = finished_run(tmp_path)
+    failed = finished_run(tmp_path, LabError("bad"))
+    out = tmp_path / "exp"
+    assert layout.latest_run(out) == second.dir  # through the link; a failed run is not latest
+    assert layout.run_dirs(tmp_path) == [first.dir, second.dir, failed.dir]  # links left out
+    assert layout.latest_run(tmp_path / "no-such-experiment") is None
+    metrics = {"before": {"ndcg@10": 0.4}, "delta": {"ndcg@10": 0.1}, "bm25_config": {"k1": 1.5},
+               "gold": {"queries": 3}, "first_stage": {"ndcg@10": 0.3}, "relevance": "binary",
+               "matryoshka": {"64": {"before": {"ndcg@10": 0.2}}}}  # fmt: skip
+    assert layout.scored_systems(metrics) == ["before", "first_stage"]
 
 
 def test_nothing_in_the_way_is_ever_replaced(tmp_path: Path) -> None:

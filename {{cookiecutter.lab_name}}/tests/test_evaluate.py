@@ -7,7 +7,7 @@ from conftest import SAMPLE_TEXTS
 from inventory.datasets import Document, Record
 from inventory.embeddings import EmbeddingCache
 from inventory.evaluate import GoldEvaluation, dev_evaluator
-from inventory.retrieval import METRICS
+from inventory.retrieval import METRICS, Ranking
 
 GOLD = [
     Record("descale the machine", ("run the descale cycle",), ("check the fuse",)),
@@ -44,6 +44,15 @@ def test_gold_scores_every_system_and_writes_metrics_and_per_query(static_model,
     assert set(config["dev_ndcg@10_alone"]) == {"after", "bm25"}
     assert config["dev_ndcg@10"] >= max(config["dev_ndcg@10_alone"].values()) - 1e-6
     assert metrics["bm25_config"]["library"] == "bm25s"
+    assert metrics["dev"] == {
+        "ndcg@10": config["dev_ndcg@10_alone"]["after"],
+        "queries": len(DEV),
+        "ranked_against": "dev passages + corpus",
+    }
+    assert metrics["gold"] == {"queries": len(GOLD), "documents": len(gold.task.documents),
+                               "ranking": "exact top-100 by the model's similarity"}  # fmt: skip
+    assert list(metrics) == ["before", "after", "delta", "bm25", "hybrid", "bm25_config",
+                             "hybrid_config", "gold", "dev"]  # fmt: skip
 
     with (tmp_path / "eval" / "per_query.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
@@ -62,9 +71,12 @@ def test_gold_scores_every_system_and_writes_metrics_and_per_query(static_model,
 def test_hooks_see_every_scored_models_vectors_and_add_to_metrics(static_model, tmp_path) -> None:
     seen = []
 
+    sizes: dict[str, int] = {}
+
     def hook(evaluation, system, model, queries, documents) -> None:
         seen.append((system, model, queries.shape, documents.shape))
-        evaluation.extra.setdefault("sizes", {})[system] = int(queries.shape[1])
+        sizes[system] = int(queries.shape[1])
+        evaluation.add_section("sizes", sizes)
 
     gold = GoldEvaluation(GOLD, CORPUS, tmp_path / "eval", hooks=[hook])
     gold.score_model(static_model, "before", EmbeddingCache(static_model))
@@ -76,6 +88,32 @@ def test_hooks_see_every_scored_models_vectors_and_add_to_metrics(static_model, 
     assert metrics["sizes"] == {"before": 16, "after": 16}
     saved = json.loads((tmp_path / "eval" / "metrics.json").read_text(encoding="utf-8"))
     assert saved["sizes"] == metrics["sizes"]
+
+
+def test_a_recipe_system_and_config_are_written_once(static_model, tmp_path) -> None:
+    gold = GoldEvaluation(GOLD, CORPUS, tmp_path / "eval")
+    gold.score_model(static_model, "before", EmbeddingCache(static_model))
+    reversed_bm25 = Ranking(gold.rankings["bm25"].indices[:, ::-1], gold.rankings["bm25"].scores)
+    first = gold.add_system("first_stage", gold.rankings["bm25"])
+    gold.add_system("after", reversed_bm25)
+    gold.add_system("first_stage", gold.rankings["bm25"])  # again: replaces, never repeats
+    gold.add_config("rerank", {"k": 2})
+    gold.ranking = "bm25 first stage, top 2 reranked"
+    gold.set_dev(0.5, 7, step=3)
+    metrics = gold.write()
+
+    assert metrics["first_stage"] == first == metrics["bm25"]
+    assert metrics["rerank_config"] == {"k": 2}
+    assert metrics["gold"]["ranking"] == "bm25 first stage, top 2 reranked"
+    assert metrics["dev"] == {"ndcg@10": 0.5, "queries": 7, "step": 3}
+    assert list(metrics)[:5] == ["before", "after", "delta", "bm25", "first_stage"]
+    saved = json.loads((tmp_path / "eval" / "metrics.json").read_text(encoding="utf-8"))
+    assert saved == metrics
+    rows = (tmp_path / "eval" / "per_query.csv").read_text(encoding="utf-8").splitlines()[1:]
+    systems = [row.split(",")[1] for row in rows]
+    assert systems == [s for s in ("before", "after", "bm25", "first_stage") for _ in GOLD]
+    with pytest.raises(ValueError, match="not a recipe section"):
+        gold.add_section("after", {})
 
 
 def test_dev_evaluator_caps_queries_and_adds_a_seeded_corpus_sample() -> None:

@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 from conftest import record, write_jsonl
 
-from inventory.manifest import data_hash, differences, git_state, model_identity
+from inventory.layout import data_hash, git_state
+from inventory.manifest import differences, model_identity
 
 
 def test_the_data_hash_changes_with_any_row_and_only_with_rows(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from datasets import Dataset
 
 from inventory import distributed
 from inventory.datasets import Record
+from inventory.rows import pair_columns
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,4 @@ def to_pair_dataset(records: list[Record]) -> Dataset:
     if len(judged) < len(records) and distributed.is_main_process():
         print(f"contrastive: left out {len(records) - len(judged)} of {len(records)} train "
               "records without a negative")  # fmt: skip
-    rows: dict[str, list] = {"text1": [], "text2": [], "label": []}
-    for record in judged:
-        for passages, label in ((record.pos, 1), (record.neg, 0)):
-            for passage in passages:
-                rows["text1"].append(record.query)
-                rows["text2"].append(passage)
-                rows["label"].append(label)
-    return Dataset.from_dict(rows)
+    return Dataset.from_dict(pair_columns(judged, names=("text1", "text2", "label")))

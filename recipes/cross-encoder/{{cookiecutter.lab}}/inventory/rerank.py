@@ -17,10 +17,8 @@ The recipe runs in one process: under torchrun or accelerate launch it stops wit
 from __future__ import annotations
 
 import csv
-import io
 import random
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,20 +35,21 @@ from sentence_transformers.cross_encoder import (
 from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
 from transformers import PrinterCallback
 
-from inventory import distributed, plotting
+from inventory import distributed, pipeline
 from inventory.bm25 import bm25_ranking
 from inventory.config import RunConfig
 from inventory.datasets import Record
 from inventory.embeddings import CACHE_DIR, EmbeddingCache
 from inventory.errors import LabError
-from inventory.files import write_json, write_text
+from inventory.files import write_json
 from inventory.fusion import choose_weight, fuse
 from inventory.mining import MiningOptions, check_options
 from inventory.models import resolve_model
 from inventory.pipeline import Experiment
 from inventory.progress import interactive, muted
-from inventory.retrieval import Ranking, Task, build_task, dense_ranking, mean_metrics
+from inventory.retrieval import Ranking, Task, build_task, dense_ranking
 from inventory.retrieval import per_query_metrics as scores_of
+from inventory.rows import pair_columns
 from inventory.train import ProgressLine
 
 FIRST_STAGES = ("auto", "dense", "hybrid")
@@ -192,9 +191,7 @@ def score(
     gold, k = experiment.gold, experiment.config.options.rerank_k
     with experiment.run.phase(f"rerank gold {system}"):
         ranking = rerank(reranker, gold.task, first.gold, k, progress=True)
-    gold.rankings[system] = ranking
-    gold.per_query[system] = scores_of(ranking, gold.task.relevant)
-    metrics = mean_metrics(gold.per_query[system])
+    metrics = gold.add_system(system, ranking)
     path = gold.eval_dir / CSV_NAME  # in the format of CrossEncoderRerankingEvaluator's CSV
     new = not path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -228,13 +225,7 @@ class DevReranking(BaseEvaluator):
 
 def labelled_pairs(records: list[Record]) -> Dataset:
     """(query, passage, label) rows: 1 for each positive, 0 for each mined negative."""
-    rows: dict[str, list[Any]] = {"query": [], "passage": [], "label": []}
-    for record in records:
-        for texts, label in ((record.pos, 1.0), (record.neg, 0.0)):
-            rows["query"] += [record.query] * len(texts)
-            rows["passage"] += list(texts)
-            rows["label"] += [label] * len(texts)
-    return Dataset.from_dict(rows)
+    return Dataset.from_dict(pair_columns(records))
 
 
 def train_reranker(
@@ -286,39 +277,21 @@ def finish(
 ) -> dict:
     """Rerank gold with the trained reranker; write metrics.json (before/after/delta, bm25,
     first_stage, rerank_config), per_query.csv and the report page; print a summary."""
-    gold, run, k = experiment.gold, experiment.run, experiment.config.options.rerank_k
-    after = score(reranker, experiment, first, "after", steps=log[-1]["step"] if log else 0)
-    metrics = gold.write()  # before, after, delta, bm25; eval/per_query.csv
-    first_scores = scores_of(first.gold, gold.task.relevant)
-    metrics["first_stage"] = mean_metrics(first_scores)
-    metrics["rerank_config"] = {
+    gold, k = experiment.gold, experiment.config.options.rerank_k
+    score(reranker, experiment, first, "after", steps=log[-1]["step"] if log else 0)
+    gold.add_system("first_stage", first.gold)
+    gold.add_config("rerank", {
         "k": k,
         "first_stage": first.config,
         "reranker": experiment.config.options.reranker or "base model + new head (num_labels=1)",
         "scoring": f"the first stage's top {k} reordered by the reranker, the rest in first-stage "
         "order; every relevant gold document counts, so one the first stage missed is missed",
         "always_rerank_positives": False,
-    }
-    metrics["gold"].pop("dense_ranking", None)
-    metrics["gold"]["ranking"] = f"{first.system} first stage, top {k} reranked"
-    write_json(run.eval_dir / "metrics.json", metrics)
-    _append_per_query(run.eval_dir / "per_query.csv", gold.task.query_ids, first_scores)
-    plotting.plot_run(log, metrics, run.plots_dir)
-    print(f"model:   {run.final_dir}")
-    print(f"metrics: {run.eval_dir / 'metrics.json'}")
-    print(f"plots:   {run.plots_dir}")
-    print(
-        f"gold ndcg@10, {first.system} top {k} reranked: before {metrics['before']['ndcg@10']:.4f} "
-        f"-> after {after['ndcg@10']:.4f}  (first stage {metrics['first_stage']['ndcg@10']:.4f}, "
-        f"bm25 {metrics['bm25']['ndcg@10']:.4f})"
-    )
-    return metrics
-
-
-def _append_per_query(path: Path, query_ids: list[str], values: dict[str, np.ndarray]) -> None:
-    table = io.StringIO()
-    writer = csv.writer(table, lineterminator="\n")
-    for row, query_id in enumerate(query_ids):
-        writer.writerow([query_id, "first_stage", *(f"{values[m][row]:.6f}" for m in
-                                                   ("ndcg@10", "recall@100"))])  # fmt: skip
-    write_text(path, path.read_text(encoding="utf-8") + table.getvalue())
+    })  # fmt: skip
+    gold.ranking = f"{first.system} first stage, top {k} reranked"
+    evaluations = [entry for entry in log if "eval_dev_ndcg@10" in entry]
+    if evaluations:  # the reranker's last dev evaluation during training
+        last = evaluations[-1]
+        gold.set_dev(last["eval_dev_ndcg@10"], len(first.dev.queries), step=last["step"],
+                     ranked="the first stage's top k, reranked")  # fmt: skip
+    return pipeline.publish(experiment, log, label=f"{first.system} top {k} reranked")

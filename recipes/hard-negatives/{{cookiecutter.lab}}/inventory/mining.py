@@ -62,6 +62,7 @@ from inventory.errors import LabError
 from inventory.files import write_json, write_text
 from inventory.pipeline import Experiment
 from inventory.progress import interactive
+from inventory.rows import triplet_columns
 
 GUARDS = ("positive", "same_text_positive", "range_min", "max_score", "margin")
 SAMPLING = ("top", "random")
@@ -354,18 +355,9 @@ def with_negatives(records: Iterable[Record], num_negatives: int) -> Dataset | D
     rows go to a second dataset, "in_batch" (anchor, positive), beside "mined", and the trainer
     draws each batch from one of them, in proportion to their sizes.
     """
-    names = (
-        ["negative"] if num_negatives == 1 else [f"negative_{i + 1}" for i in range(num_negatives)]
-    )
-    mined: dict[str, list[str]] = {"anchor": [], "positive": [], **{name: [] for name in names}}
-    in_batch: dict[str, list[str]] = {"anchor": [], "positive": []}
-    for record in records:
-        for positive in record.pos:
-            rows = mined if record.neg else in_batch
-            rows["anchor"].append(record.query)
-            rows["positive"].append(positive)
-            for index, name in enumerate(names if record.neg else ()):
-                rows[name].append(record.neg[index % len(record.neg)])
+    records = list(records)
+    mined = triplet_columns([r for r in records if r.neg], num_negatives)
+    in_batch = triplet_columns([r for r in records if not r.neg])
     if not mined["anchor"]:
         raise LabError("no train query kept a mined negative: loosen --range-min, --max-score "
                        "or --margin, or raise --range-max")  # fmt: skip

@@ -68,6 +68,7 @@ class TruncatedScores:
 
     def __init__(self, requested: Sequence[int] = ()) -> None:
         self.requested = tuple(requested)
+        self.scores: dict[str, dict[str, dict[str, float]]] = {}  # dim -> system -> metrics
 
     def __call__(
         self,
@@ -78,13 +79,13 @@ class TruncatedScores:
         documents: np.ndarray,
     ) -> None:
         cosine = (model.similarity_fn_name or "cosine") == "cosine"
-        scores = evaluation.extra.setdefault(KEY, {})
         for dim in matryoshka_dims(queries.shape[1], self.requested):
             ranking = dense_ranking(
                 truncate(queries, dim, cosine), truncate(documents, dim, cosine), model.similarity
             )
             per_query = per_query_metrics(ranking, evaluation.task.relevant)
-            scores.setdefault(str(dim), {})[system] = mean_metrics(per_query)
+            self.scores.setdefault(str(dim), {})[system] = mean_metrics(per_query)
+        evaluation.add_section(KEY, self.scores)
 
 
 @distributed.main_process
