@@ -37,11 +37,20 @@ def load_contract() -> ModuleType:
     return module
 
 
-def _load_module(source: Path, name: str) -> ModuleType:
+@functools.cache
+def load_liveness() -> ModuleType:
+    """Import the lab's inventory/liveness.py: whether a run recorded as running has died."""
+    source = template_dir() / LAB_TREE / "inventory" / "liveness.py"
+    return _load_module(source, "_embed_lab_liveness", register=True)  # dataclasses need it
+
+
+def _load_module(source: Path, name: str, register: bool = False) -> ModuleType:
     spec = importlib.util.spec_from_file_location(name, source)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {source}")
     module = importlib.util.module_from_spec(spec)
+    if register:
+        sys.modules[name] = module
     dont_write_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
     try:
         spec.loader.exec_module(module)

@@ -8,6 +8,9 @@ results/<experiment>/
 
 `latest` and the links are symbolic links; where they cannot be made (Windows without developer
 mode), `latest` is a text file holding the run id and the four entries are copies of that run's.
+
+A running run's manifest names its process and carries a heartbeat (see inventory/liveness.py), so
+a run killed without a word is shown as died, not running.
 """
 
 from __future__ import annotations
@@ -25,10 +28,10 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
-from inventory import distributed, manifest
+from inventory import distributed, liveness, manifest
 from inventory.config import LAB_ROOT, RunConfig
 from inventory.errors import Interrupted, LabError
-from inventory.files import read_json, write_json
+from inventory.files import check_writable, read_json, write_json, writing
 
 MANIFEST = "manifest.json"
 LATEST = "latest"
@@ -44,6 +47,7 @@ class Run:
     dir: Path
     record: dict[str, Any] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
+    beaten: float = field(default_factory=time.monotonic)  # when the heartbeat was last saved
 
     @property
     def id(self) -> str:
@@ -80,12 +84,24 @@ class Run:
         """Time one step of the run (a step met again adds up): manifest.json's "phases_s" says
         where the time went."""
         start = time.monotonic()
+        self.enter(name)
         try:
             yield
         finally:
             phases = self.record.get("phases_s", {})
             took = phases.get(name, 0.0) + time.monotonic() - start
-            self.note(phases_s=phases | {name: round(took, 1)})
+            self.note(phases_s=phases | {name: round(took, 1)}, heartbeat=liveness.now())
+
+    def enter(self, phase: str) -> None:
+        """Record the step the run is in (timed or not), with a heartbeat."""
+        self.beaten = time.monotonic()
+        self.note(phase=phase, heartbeat=liveness.now())
+
+    def beat(self) -> None:
+        """Save a heartbeat if none was saved for liveness.HEARTBEAT_S; cheap to call often."""
+        if time.monotonic() - self.beaten >= liveness.HEARTBEAT_S:
+            self.beaten = time.monotonic()
+            self.note(heartbeat=liveness.now())
 
     def finish(self, error: BaseException | None = None) -> None:
         """Record how the run ended; a completed run becomes results/<experiment>/latest."""
@@ -103,17 +119,24 @@ class Run:
             duration_s=round(time.monotonic() - self.started, 3),
             metrics=read_json(self.eval_dir / "metrics.json"),
             artifacts=[name for name in ARTIFACTS if (self.dir / name).exists()],
+            heartbeat=liveness.now(),
         )
-        write_json(self.manifest_path, self.record)
         from inventory.plotting import write_report  # plotly loads only when a run ends
 
         try:
+            write_json(self.manifest_path, self.record)
             write_report(self.dir)
-        except Exception:
-            if status == "completed":
-                raise  # a bug in the report; a failed run keeps its own error instead
+        except Exception as failure:
+            if status != "completed":
+                return  # a failed run keeps its own error (its record may not be saved)
+            # The results are incomplete (a full disk, a bug in the report): the run failed.
+            self.record.update(status="failed", error=outcome(failure)[1])
+            with contextlib.suppress(Exception):
+                write_json(self.manifest_path, self.record)
+            raise
         if status == "completed":
-            point_latest(self.dir)
+            with writing("pointing the latest run's links to", self.dir):
+                point_latest(self.dir)
 
     def __enter__(self) -> Run:
         return self
@@ -143,6 +166,17 @@ def outcome(error: BaseException | None) -> tuple[str, str | None]:
     return "failed", f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
+def active_dir() -> Path | None:
+    """The folder of the run this process started last and has not finished, if any."""
+    return _active[-1].dir if _active else None
+
+
+def heartbeat() -> None:
+    """Keep the runs of this process heard from during a long step (see Run.beat)."""
+    for run in _active:
+        run.beat()
+
+
 def finish_active(error: BaseException | None = None) -> list[Run]:
     """Finish every run this process started and did not finish; returns them."""
     runs = list(_active)
@@ -157,6 +191,7 @@ def check_run(config: RunConfig) -> None:
     out = config.output_dir
     if out.is_file():
         raise LabError(f"{out} is a file, not a folder for results")
+    check_writable(out)  # a read-only or full disk, no permission: said now, not after training
     if (out / "run.json").is_file():
         raise LabError(f"{out} holds a run from an older lab (run.json); move it away to keep it")
     if (out / LATEST).is_file() and not (out / LATEST).is_symlink():
@@ -181,6 +216,9 @@ def start_run(config: RunConfig) -> Run:
         status="running",
         error=None,
         started=started.isoformat(timespec="seconds"),
+        process=liveness.this_process(),  # rank 0's under a launcher: it keeps the record
+        heartbeat=liveness.now(),
+        phase="starting",
         config=asdict(config),
         processes=distributed.world_size(),  # the batch size is per process
         **manifest.environment(config.data_dir, config.base_model, LAB_ROOT),

@@ -26,10 +26,10 @@ from inventory import distributed
 from inventory.config import TrainConfig
 from inventory.datasets import Document, Record
 from inventory.evaluate import dev_evaluator
-from inventory.files import write_json
+from inventory.files import check_space, write_folder, write_json
 from inventory.manifest import differences, encoding
 from inventory.progress import bar, muted
-from inventory.runs import Run
+from inventory.runs import Run, heartbeat
 
 
 def train(
@@ -92,6 +92,7 @@ def train(
                      "batch_sampler": batch_sampler.value})  # fmt: skip
     trainer.remove_callback(PrinterCallback)  # one short line per dev evaluation instead
     trainer.add_callback(ProgressLine())
+    _check_space(model, run)
     with run.phase("training"):  # with the dev evaluations
         trainer.train()
     log = trainer.state.log_history
@@ -104,8 +105,21 @@ def train(
 
 @distributed.main_process
 def _save(model: SentenceTransformer, log: list[dict], run: Run) -> None:
-    model.save(str(run.final_dir))
+    """Save the model whole or not at all (a temporary folder renamed to final/)."""
+    run.enter("saving the model")
+    write_folder(run.final_dir, model.save, "saving the model to", model_bytes(model))
     write_json(run.train_log, log)
+
+
+@distributed.main_process
+def _check_space(model: SentenceTransformer, run: Run) -> None:
+    """A disk too full for the model fails now rather than after training."""
+    check_space(run.dir, model_bytes(model), "the fine-tuned model")
+
+
+def model_bytes(model: torch.nn.Module) -> int:
+    """The size of the model's weights, which its saved folder needs at least."""
+    return sum(parameter.numel() * parameter.element_size() for parameter in model.parameters())
 
 
 class ProgressLine(TrainerCallback):
@@ -123,6 +137,7 @@ class ProgressLine(TrainerCallback):
     ) -> None:
         if not state.is_world_process_zero:
             return
+        heartbeat()  # a long training keeps its run heard from
         if self.steps is None:
             self.steps = bar(state.max_steps, "training", unit="step")
         self.steps.update(state.global_step - self.steps.n)
