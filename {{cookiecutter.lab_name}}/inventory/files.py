@@ -127,8 +127,10 @@ def check_writable(folder: Path) -> None:
         code = write_errno(error)
         if code is None:
             raise
-        raise LabError(f"{existing} cannot be written ({reason(code)}): fix that, or pass "
-                       "--output-dir to keep the results elsewhere") from None
+        raise LabError(
+            f"{existing} cannot be written ({reason(code)}): fix that, or pass "
+            "--output-dir to keep the results elsewhere"
+        ) from None
 
 
 def reason(code: int) -> str:
