@@ -118,7 +118,7 @@ def check_space(folder: Path, needed: int, what: str) -> None:
 
 def check_writable(folder: Path) -> None:
     """Fail now when `folder` (or, before it exists, its nearest existing parent) cannot take a
-    file: no permission, a read-only file system, a full disk. Leaves nothing behind."""
+    file: no permission, a read-only file system. Leaves nothing behind."""
     existing = next(parent for parent in (folder, *folder.parents) if parent.exists())
     try:
         with tempfile.TemporaryFile(dir=existing):  # unnamed where the system allows

@@ -191,7 +191,7 @@ def check_run(config: RunConfig) -> None:
     out = config.output_dir
     if out.is_file():
         raise LabError(f"{out} is a file, not a folder for results")
-    check_writable(out)  # a read-only or full disk, no permission: said now, not after training
+    check_writable(out)  # no permission, a read-only disk: said now, not after training
     if (out / "run.json").is_file():
         raise LabError(f"{out} holds a run from an older lab (run.json); move it away to keep it")
     if (out / LATEST).is_file() and not (out / LATEST).is_symlink():
