@@ -143,6 +143,19 @@ def test_a_failed_write_is_one_line_and_a_failed_run(
     assert listed[run.name]["status"] == "failed"
 
 
+def test_a_manifest_that_cannot_be_written_is_one_line_and_claims_nothing(
+    lab: Path, runner: Runner, good_run: Path
+) -> None:
+    process, run, earlier = run_with_fault(lab, runner, "ENOSPC", "write:*/*manifest.json*")
+    line = one_error_line(process)
+    assert run is not None
+    assert line == f"no space left on device while writing {run}/manifest.json"
+    assert list(run.iterdir()) == [], "no record, so nothing claims the run is running"
+    assert_nothing_earlier_lost(lab, earlier, good_run)
+    listed = [row["run_id"] for row in json.loads(emb("runs", "--json", cwd=lab).stdout)]
+    assert run.name not in listed
+
+
 @pytest.mark.parametrize("fault", ["EROFS", "EACCES"])
 def test_a_results_folder_that_cannot_be_written_stops_before_any_work(
     lab: Path, runner: Runner, good_run: Path, fault: str
