@@ -31,7 +31,7 @@ from typing import Any
 from inventory import distributed, liveness, manifest
 from inventory.config import LAB_ROOT, RunConfig
 from inventory.errors import Interrupted, LabError
-from inventory.files import check_writable, read_json, write_json, writing
+from inventory.files import check_writable, read_json, write_json, write_text, writing
 
 MANIFEST = "manifest.json"
 LATEST = "latest"
@@ -253,8 +253,7 @@ def point_latest(run_dir: Path) -> None:
         for name in LINKED:
             if (run_dir / name).exists():
                 _copy(run_dir / name, out / name)
-        (out / LATEST).unlink(missing_ok=True)
-        (out / LATEST).write_text(run_dir.name + "\n", encoding="utf-8")
+        write_text(out / LATEST, run_dir.name + "\n")  # atomic, like every file of a run
 
 
 def _symlink(target: str, link: Path) -> None:
