@@ -228,3 +228,38 @@ def test_a_killed_run_is_shown_as_died_with_its_phase(
     assert f"exp_01_baseline/{run.name}: {died}" in " ".join(compared.stdout.split())
     shown = emb("runs", "--show", run.name, cwd=lab)
     assert died in " ".join(shown.stdout.split())
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 1 MB file system (tmpfs), where the system lets this process mount one (root)."""
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)],
+                             capture_output=True, check=False)  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root); the injected faults cover it")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_real_full_disk_and_a_real_read_only_one(
+    lab: Path, runner: Runner, good_run: Path, small_disk: Path
+) -> None:
+    out = small_disk / "results"
+    # 1 MB holds the model (~0.4 MB) and the records, not the report page's 4.7 MB plotly.js
+    process = runner("NONE", "", "--output-dir", str(out))
+    line = one_error_line(process)
+    (run,) = [p for p in out.iterdir() if p.is_dir()]
+    assert line == f"no space left on device while writing {run}/plots/plotly.min.js"
+    assert (manifest_of(run)["status"], manifest_of(run)["error"]) == ("failed", line)
+    assert not (out / "latest").exists()
+    assert not [p for p in run.rglob("*") if p.name.endswith((".tmp", ".partial"))]
+
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    process = runner("NONE", "", "--output-dir", str(out))
+    line = one_error_line(process)
+    assert line.startswith(f"{out} cannot be written (read-only file system)")
+    assert "train: kept" not in process.stdout, "stopped before any work"

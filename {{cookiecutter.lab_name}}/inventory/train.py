@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import torch
 from datasets import Dataset, DatasetDict
@@ -30,6 +31,9 @@ from inventory.files import check_space, write_folder, write_json
 from inventory.manifest import differences, encoding
 from inventory.progress import bar, muted
 from inventory.runs import Run, heartbeat
+
+# Weight files a base model's folder may hold in several formats; the saved model has its own.
+WEIGHTS = {".safetensors", ".bin", ".h5", ".ot", ".msgpack", ".onnx", ".pt", ".pth"}
 
 
 def train(
@@ -118,8 +122,15 @@ def _check_space(model: SentenceTransformer, run: Run) -> None:
 
 
 def model_bytes(model: torch.nn.Module) -> int:
-    """The size of the model's weights, which its saved folder needs at least."""
-    return sum(parameter.numel() * parameter.element_size() for parameter in model.parameters())
+    """About the size of the model's saved folder: its weights, and the other files (tokenizer,
+    configs) at the top of the folder it was loaded from."""
+    weights = sum(parameter.numel() * parameter.element_size() for parameter in model.parameters())
+    loaded_from = getattr(getattr(model, "tokenizer", None), "name_or_path", None)
+    folder = Path(loaded_from) if loaded_from else None
+    if folder is None or not folder.is_dir():
+        return weights
+    others = [path for path in folder.iterdir() if path.is_file() and path.suffix not in WEIGHTS]
+    return weights + sum(path.stat().st_size for path in others)
 
 
 class ProgressLine(TrainerCallback):
