@@ -27,15 +27,10 @@ def load_labkit(template: Path) -> ModuleType:
 
 @functools.cache
 def load_lab_module(name: str) -> ModuleType:
-    """Import the lab template's inventory/<name>.py: a standard-library module that the lab and
-    `emb` share (the lab cannot depend on embed_lab), as it ships with embed-lab.
-
-    Registered in sys.modules, so its classes pickle and worker processes share one copy.
-    """
+    """Import the lab template's inventory/<name>.py: a module that the lab and `emb` share (the
+    lab cannot depend on embed_lab), as it ships with embed-lab."""
     source = template_dir() / LAB_TREE / "inventory" / f"{name}.py"
-    module = _load_module(source, f"_embed_lab_{name}")
-    sys.modules[module.__name__] = module
-    return module
+    return _load_module(source, f"_embed_lab_{name}")
 
 
 def load_contract() -> ModuleType:
@@ -53,14 +48,25 @@ def load_layout() -> ModuleType:
     return load_lab_module("layout")
 
 
+def load_liveness() -> ModuleType:
+    """The lab's inventory/liveness.py: whether a run recorded as running has died."""
+    return load_lab_module("liveness")
+
+
 def _load_module(source: Path, name: str) -> ModuleType:
+    """Import `source` as module `name`, registered in sys.modules (dataclasses look their module
+    up there, pickled classes are found there, and worker processes share one copy)."""
     spec = importlib.util.spec_from_file_location(name, source)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {source}")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
     dont_write_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
     try:
         spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
     finally:
         sys.dont_write_bytecode = dont_write_bytecode
     return module

@@ -5,9 +5,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
 import re
 import shutil
+import socket
 import subprocess
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -276,3 +280,48 @@ def test_the_compare_page_renders_offline_without_console_errors(lab: Path, tmp_
         capture_output=True, timeout=120, check=True,
     )  # fmt: skip
     assert shot.stat().st_size > 20_000
+
+
+def record_as_running(run: Path, pid: int, host: str, heartbeat: str) -> None:
+    """Make a run's manifest what a killed run leaves: status running, its process and phase."""
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    manifest |= {"status": "running", "metrics": None, "duration_s": None, "phase": "training",
+                 "process": {"pid": pid, "host": host}, "heartbeat": heartbeat}  # fmt: skip
+    (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (run / "eval" / "per_query.csv").unlink(missing_ok=True)
+
+
+def test_a_run_whose_process_is_gone_is_shown_as_died(lab: Path, tmp_path: Path) -> None:
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    good = make_run(lab, "20261101-090000", 0.5, per_query={"q1": 0.5, "q2": 0.5})
+    killed = make_run(lab, "20261102-090000", 0.6)
+    record_as_running(killed, int(gone.stdout), socket.gethostname(), "2026-11-02T09:05:00+00:00")
+    silent = make_run(lab, "20261103-090000", 0.6)  # on another machine, silent for long
+    record_as_running(silent, 4242, "gpu-node-7", "2026-11-03T09:05:00+00:00")
+    alive = make_run(lab, "20261104-090000", 0.6)
+    record_as_running(alive, os.getpid(), socket.gethostname(), now)
+    manifest = json.loads((alive / "manifest.json").read_text(encoding="utf-8"))
+    (alive / "manifest.json").write_text(json.dumps(manifest | {"started": now}), encoding="utf-8")
+
+    code, out, _ = emb("runs", str(lab), "--json")
+    rows = {row["run_id"]: row for row in json.loads(out)}
+    assert code == 0 and rows[good.name]["status"] == "completed"
+    assert (rows[killed.name]["status"], rows[killed.name]["phase"]) == ("died", "training")
+    assert rows[killed.name]["heartbeat"] == "2026-11-02T09:05:00+00:00"
+    assert rows[silent.name]["status"] == "died"
+    assert rows[alive.name]["status"] == "running"
+
+    _, out, _ = emb("runs", str(lab))
+    assert "died during training" in out and "last heartbeat 11-02 09:05" in out
+    _, out, _ = emb("runs", str(lab), "--show", killed.name)
+    assert "died during training, last heartbeat 2026-11-02 09:05:00 UTC" in out
+    page = tmp_path / "compare.html"
+    code, out, _ = emb("compare", str(good), str(killed), "--html", str(page))
+    text = " ".join(out.split())
+    died = "died during training, last heartbeat 2026-11-02 09:05:00 UTC"
+    assert code == 0 and f"exp_01_baseline/{killed.name}: {died}" in text
+    assert f"missing in exp_01_baseline/{killed.name} ({died})" in text
+    assert "process.pid" not in text and "heartbeat │" not in text  # not settings that differ
+    assert f"exp_01_baseline/{killed.name} ({died})" in page.read_text(encoding="utf-8")

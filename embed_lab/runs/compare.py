@@ -29,6 +29,9 @@ IGNORED = {
     "artifacts",
     "command",
     "error",
+    "process",
+    "heartbeat",
+    "phase",
 }
 TEST_NAME = "paired randomisation test over per-query ndcg@10 (after), two-sided"
 
@@ -89,7 +92,7 @@ def paired_test(baseline: RunRecord, other: RunRecord) -> Paired | str:
     if baseline.data_sha256("gold") != other.data_sha256("gold"):
         return f"{other.label}: no paired test, its gold set differs from {baseline.label}'s"
     scores = [per_query(run) for run in (baseline, other)]
-    lacking = [run.label for run, s in zip((baseline, other), scores, strict=True) if not s]
+    lacking = [_with_state(run) for run, s in zip((baseline, other), scores, strict=True) if not s]
     if lacking:
         return (f"{other.label}: the significance test needs per-query scores "
                 f"(eval/per_query.csv), missing in {', '.join(lacking)}")  # fmt: skip
@@ -127,7 +130,18 @@ def paired_test(baseline: RunRecord, other: RunRecord) -> Paired | str:
     )
 
 
+def _with_state(run: RunRecord) -> str:
+    """The run's label, with how it ended when it did not complete."""
+    state = run.state
+    return run.label if state.status == "completed" else f"{run.label} ({state.describe()})"
+
+
 def render(runs: list[RunRecord], console: Console) -> None:
+    for run in runs:
+        if run.state.status != "completed":  # a dead or failed run has no final metrics
+            error = run.manifest.get("error")
+            console.print(f"{run.label}: {run.state.describe()}{f': {error}' if error else ''}",
+                          markup=False)  # fmt: skip
     metrics = Table(title="Gold metrics", title_justify="left")
     metrics.add_column("system")
     metrics.add_column("metric")

@@ -48,7 +48,10 @@ def write_page(runs: list[RunRecord], path: Path) -> Path:
         figure.to_html(full_html=False, include_plotlyjs=index == 0)  # plotly.js once, inlined
         for index, figure in enumerate(figures)
     )
-    labels = ", ".join(run.label for run in runs)
+    labels = ", ".join(
+        run.label if run.state.status == "completed" else f"{run.label} ({run.state.describe()})"
+        for run in runs
+    )
     page = PAGE.format(labels=html.escape(labels), body=body)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")

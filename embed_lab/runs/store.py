@@ -36,6 +36,14 @@ class RunRecord:
     def label(self) -> str:
         return f"{self.experiment}/{self.id}"
 
+    @property
+    def state(self) -> Any:
+        """How the run stands (inventory/liveness.py's RunState): a run recorded as running
+        whose process is gone, or whose heartbeat is stale, has status "died"."""
+        from embed_lab.template import load_liveness
+
+        return load_liveness().run_state(self.manifest)
+
     def metric(self, stage: str, name: str) -> float | None:
         value = (self.manifest.get("metrics") or {}).get(stage, {}).get(name)
         return value if isinstance(value, int | float) else None

@@ -25,12 +25,15 @@ def summary(run: RunRecord) -> dict[str, Any]:
     """One row of `emb runs` (also its --json output)."""
     config = run.manifest.get("config") or {}
     train = config.get("train") or {}
+    state = run.state
     return {
         "experiment": run.experiment,
         "run_id": run.id,
         "started": run.manifest.get("started"),
-        "status": run.manifest.get("status", "?"),
+        "status": state.status,  # "died" for a run recorded as running whose process is gone
         "error": run.manifest.get("error"),
+        "phase": state.phase,
+        "heartbeat": state.heartbeat,
         "base_model": (run.manifest.get("model") or {}).get("name") or config.get("base_model"),
         "recipe": (run.manifest.get("recipe") or {}).get("name"),
         "hyperparameters": {key: train[key] for key in KEY_HYPERPARAMETERS if key in train},
@@ -61,8 +64,9 @@ def render_table(runs: list[RunRecord], console: Console) -> None:
     for run in runs:
         row = summary(run)
         before, after = row["ndcg@10"]["before"], row["ndcg@10"]["after"]
-        status = row["status"]
-        colour = {"completed": "green", "failed": "red", "interrupted": "yellow"}.get(status, "")
+        status = _status(run)
+        colour = {"completed": "green", "failed": "red", "interrupted": "yellow",
+                  "died": "red"}.get(row["status"], "")  # fmt: skip
         table.add_row(
             row["experiment"],
             row["run_id"],
@@ -75,6 +79,15 @@ def render_table(runs: list[RunRecord], console: Console) -> None:
             f"{row['duration_s']:.0f} s" if isinstance(row["duration_s"], int | float) else "",
         )
     console.print(table)
+
+
+def _status(run: RunRecord) -> str:
+    """The status; a dead run's with its last phase and heartbeat (UTC), on two lines."""
+    state = run.state
+    if state.status != "died":
+        return state.status
+    heard = (state.heartbeat or "?").replace("T", " ")[5:16]
+    return f"died during {state.phase or '?'}\nlast heartbeat {heard}"
 
 
 def _score(value: float | None) -> str:
@@ -124,7 +137,7 @@ def drift(run: RunRecord, lab: Path) -> list[str]:
 def render_show(run: RunRecord, lab: Path, console: Console) -> None:
     row = summary(run)
     error = f": {row['error']}" if row["error"] else ""
-    console.print(f"[bold]{run.label}[/]  {row['status']}{error}")
+    console.print(f"[bold]{run.label}[/]  {run.state.describe()}{error}")
     console.print(f"folder:  {run.dir}")
     config = run.manifest.get("config") or {}
     console.print(f"config:  {config.get('train')}", markup=False)

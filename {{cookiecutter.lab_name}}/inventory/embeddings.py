@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import uuid
 import zipfile
 from collections.abc import Sequence
@@ -21,7 +22,9 @@ import torch
 from sentence_transformers import SentenceTransformer
 
 from inventory.config import LAB_ROOT
+from inventory.files import reason, write_errno
 from inventory.progress import bar
+from inventory.runs import heartbeat
 
 CACHE_DIR = LAB_ROOT / ".cache" / "embeddings"  # git-ignored
 BLOCK = 256  # texts per model.encode call: the progress bar moves once per block
@@ -92,19 +95,33 @@ class EmbeddingCache:
         self.vectors.update(zip((bytes(key) for key in keys), vectors, strict=True))
 
     def _save(self, new: dict[bytes, np.ndarray]) -> None:
+        """Add `new` to the folder; a write that fails is a warning, as the cache only saves
+        time: the run goes on, and this cache stops writing."""
         assert self.folder is not None
-        self.folder.mkdir(parents=True, exist_ok=True)
-        old = sorted(self.folder.glob("*.npz"))
+        try:
+            self._write(new, self.folder)
+        except OSError as error:
+            why = reason(code) if (code := write_errno(error)) else str(error)
+            print(f"warning: embedding cache not saved in {self.folder} ({why}); the run goes "
+                  "on without it", file=sys.stderr)  # fmt: skip
+            self.folder = None
+
+    def _write(self, new: dict[bytes, np.ndarray], folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        old = sorted(folder.glob("*.npz"))
         if len(old) >= MAX_FILES:  # merge: rewrite everything known into one file
             new, old = self.vectors, old
         else:
             old = []
         keys = np.frombuffer(b"".join(new), dtype=np.uint8).reshape(len(new), 16)
-        path = self.folder / f"{uuid.uuid4().hex}.npz"
+        path = folder / f"{uuid.uuid4().hex}.npz"
         partial = path.with_suffix(".partial")
-        with partial.open("wb") as handle:
-            np.savez(handle, keys=keys, vectors=np.stack(list(new.values())))
-        partial.replace(path)  # a reader sees the whole file or none of it
+        try:
+            with partial.open("wb") as handle:
+                np.savez(handle, keys=keys, vectors=np.stack(list(new.values())))
+            partial.replace(path)  # a reader sees the whole file or none of it
+        finally:
+            partial.unlink(missing_ok=True)
         for stale in old:
             stale.unlink(missing_ok=True)
 
@@ -119,5 +136,6 @@ def encode(model: SentenceTransformer, texts: list[str], role: str, desc: str) -
         block = order[start : start + BLOCK]
         vectors[block] = encode_fn([texts[i] for i in block], convert_to_numpy=True)
         progress.update(len(block))
+        heartbeat()  # a large corpus keeps its run heard from
     progress.close()
     return vectors

@@ -17,6 +17,7 @@ from plotly.offline import get_plotlyjs
 from inventory import distributed
 from inventory.files import read_json, write_text
 from inventory.layout import MANIFEST, METRICS, TRAIN_LOG, scored_systems
+from inventory.liveness import run_state
 
 DEV_METRICS = ("ndcg@10", "mrr@10", "recall@10")
 PAGE = Template("""<!DOCTYPE html>
@@ -69,7 +70,8 @@ def key_facts(record: dict[str, Any]) -> list[tuple[str, str]]:
         return []
     config, train = record.get("config", {}), record.get("config", {}).get("train", {})
     model, git, recipe = record.get("model", {}), record.get("git") or {}, record.get("recipe")
-    status = record.get("status", "?") + (f": {record['error']}" if record.get("error") else "")
+    status = run_state(record).describe()  # "died during training, ..." for a dead run
+    status += f": {record['error']}" if record.get("error") else ""
     phases = ", ".join(f"{k} {v:.0f} s" for k, v in record.get("phases_s", {}).items())
     options = ", ".join(f"{k}={v}" for k, v in (config.get("options") or {}).items())
     rows = [

@@ -7,20 +7,23 @@ from collections.abc import Callable
 
 from inventory import distributed
 from inventory.errors import LabError
-from inventory.runs import finish_active
+from inventory.files import reason, write_errno
+from inventory.runs import active_dir, finish_active
 
 
 def run_experiment(main: Callable[[], None]) -> None:
     """Run an experiment's `main` and record how its run ended in the run's manifest.
 
-    A `LabError` becomes one line on stderr and exit status 1; Ctrl-C or SIGTERM one line and
-    exit status 130 or 143; any other error is recorded as failed and shown with its traceback.
+    A `LabError` becomes one line on stderr and exit status 1, and so does a full disk, a denied
+    permission or a read-only file system met by a library's own write; Ctrl-C or SIGTERM one
+    line and exit status 130 or 143; any other error is recorded as failed and shown with its
+    traceback.
     Under torchrun or accelerate launch every process runs `main` (see inventory/distributed.py)
     and only the first failure is reported: the launcher then stops the other processes.
     """
     distributed.setup()
     try:
-        main()
+        _main_and_finish(main)
     except LabError as error:
         finish_active(error)
         distributed.let_first_failure_speak(own=True)
@@ -38,5 +41,19 @@ def run_experiment(main: Callable[[], None]) -> None:
         if isinstance(error, Exception):
             distributed.let_first_failure_speak(own=False)  # it may echo another's failure
         raise
-    finish_active()
     distributed.teardown()
+
+
+def _main_and_finish(main: Callable[[], None]) -> None:
+    """Run `main` and record its run as completed; a write the user can fix becomes a LabError."""
+    try:
+        main()
+        finish_active()
+    except LabError:
+        raise
+    except Exception as error:
+        code = write_errno(error)
+        if code is None:
+            raise
+        where = getattr(error, "filename", None) or active_dir() or "the results"
+        raise LabError(f"{reason(code)} while writing {where}") from None

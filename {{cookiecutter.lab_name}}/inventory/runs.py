@@ -1,6 +1,9 @@
 """Run records: every run in its own folder, with a manifest.json that says what produced it.
 
 The folders, the `latest` link and the links beside it are laid out as inventory/layout.py says.
+
+A running run's manifest names its process and carries a heartbeat (see inventory/liveness.py), so
+a run killed without a word is shown as died, not running.
 """
 
 from __future__ import annotations
@@ -18,10 +21,10 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
-from inventory import distributed, manifest
+from inventory import distributed, liveness, manifest
 from inventory.config import LAB_ROOT, RunConfig
 from inventory.errors import Interrupted, LabError
-from inventory.files import read_json, write_json
+from inventory.files import check_writable, read_json, write_json, write_text, writing
 from inventory.layout import LATEST, LINKED, MANIFEST, METRICS, RUN_ID_FORMAT, TRAIN_LOG
 
 _active: list[Run] = []  # the runs started in this process and not finished yet
@@ -33,6 +36,7 @@ class Run:
     dir: Path
     record: dict[str, Any] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
+    beaten: float = field(default_factory=time.monotonic)  # when the heartbeat was last saved
 
     @property
     def id(self) -> str:
@@ -69,12 +73,24 @@ class Run:
         """Time one step of the run (a step met again adds up): manifest.json's "phases_s" says
         where the time went."""
         start = time.monotonic()
+        self.enter(name)
         try:
             yield
         finally:
             phases = self.record.get("phases_s", {})
             took = phases.get(name, 0.0) + time.monotonic() - start
-            self.note(phases_s=phases | {name: round(took, 1)})
+            self.note(phases_s=phases | {name: round(took, 1)}, heartbeat=liveness.now())
+
+    def enter(self, phase: str) -> None:
+        """Record the step the run is in (timed or not), with a heartbeat."""
+        self.beaten = time.monotonic()
+        self.note(phase=phase, heartbeat=liveness.now())
+
+    def beat(self) -> None:
+        """Save a heartbeat if none was saved for liveness.HEARTBEAT_S; cheap to call often."""
+        if time.monotonic() - self.beaten >= liveness.HEARTBEAT_S:
+            self.beaten = time.monotonic()
+            self.note(heartbeat=liveness.now())
 
     def finish(self, error: BaseException | None = None) -> None:
         """Record how the run ended; a completed run becomes results/<experiment>/latest."""
@@ -92,17 +108,24 @@ class Run:
             duration_s=round(time.monotonic() - self.started, 3),
             metrics=read_json(self.dir / METRICS),
             artifacts=[name for name in ARTIFACTS if (self.dir / name).exists()],
+            heartbeat=liveness.now(),
         )
-        write_json(self.manifest_path, self.record)
         from inventory.plotting import write_report  # plotly loads only when a run ends
 
         try:
+            write_json(self.manifest_path, self.record)
             write_report(self.dir)
-        except Exception:
-            if status == "completed":
-                raise  # a bug in the report; a failed run keeps its own error instead
+        except Exception as failure:
+            if status != "completed":
+                return  # a failed run keeps its own error (its record may not be saved)
+            # The results are incomplete (a full disk, a bug in the report): the run failed.
+            self.record.update(status="failed", error=outcome(failure)[1])
+            with contextlib.suppress(Exception):
+                write_json(self.manifest_path, self.record)
+            raise
         if status == "completed":
-            point_latest(self.dir)
+            with writing("pointing the latest run's links to", self.dir):
+                point_latest(self.dir)
 
     def __enter__(self) -> Run:
         return self
@@ -132,6 +155,17 @@ def outcome(error: BaseException | None) -> tuple[str, str | None]:
     return "failed", f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
+def active_dir() -> Path | None:
+    """The folder of the run this process started last and has not finished, if any."""
+    return _active[-1].dir if _active else None
+
+
+def heartbeat() -> None:
+    """Keep the runs of this process heard from during a long step (see Run.beat)."""
+    for run in _active:
+        run.beat()
+
+
 def finish_active(error: BaseException | None = None) -> list[Run]:
     """Finish every run this process started and did not finish; returns them."""
     runs = list(_active)
@@ -146,6 +180,7 @@ def check_run(config: RunConfig) -> None:
     out = config.output_dir
     if out.is_file():
         raise LabError(f"{out} is a file, not a folder for results")
+    check_writable(out)  # no permission, a read-only disk: said now, not after training
     if (out / "run.json").is_file():
         raise LabError(f"{out} holds a run from an older lab (run.json); move it away to keep it")
     if (out / LATEST).is_file() and not (out / LATEST).is_symlink():
@@ -170,6 +205,9 @@ def start_run(config: RunConfig) -> Run:
         status="running",
         error=None,
         started=started.isoformat(timespec="seconds"),
+        process=liveness.this_process(),  # rank 0's under a launcher: it keeps the record
+        heartbeat=liveness.now(),
+        phase="starting",
         config=asdict(config),
         processes=distributed.world_size(),  # the batch size is per process
         **manifest.environment(config.data_dir, config.base_model, LAB_ROOT),
@@ -204,8 +242,7 @@ def point_latest(run_dir: Path) -> None:
         for name in LINKED:
             if (run_dir / name).exists():
                 _copy(run_dir / name, out / name)
-        (out / LATEST).unlink(missing_ok=True)
-        (out / LATEST).write_text(run_dir.name + "\n", encoding="utf-8")
+        write_text(out / LATEST, run_dir.name + "\n")  # atomic, like every file of a run
 
 
 def _symlink(target: str, link: Path) -> None:

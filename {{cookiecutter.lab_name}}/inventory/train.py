@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import torch
 from datasets import Dataset, DatasetDict
@@ -26,10 +27,13 @@ from inventory import distributed
 from inventory.config import TrainConfig
 from inventory.datasets import Document, Record
 from inventory.evaluate import dev_evaluator
-from inventory.files import write_json
+from inventory.files import check_space, write_folder, write_json
 from inventory.manifest import differences, encoding
 from inventory.progress import bar, muted
-from inventory.runs import Run
+from inventory.runs import Run, heartbeat
+
+# Weight files a base model's folder may hold in several formats; the saved model has its own.
+WEIGHTS = {".safetensors", ".bin", ".h5", ".ot", ".msgpack", ".onnx", ".pt", ".pth"}
 
 
 def train(
@@ -92,6 +96,7 @@ def train(
                      "batch_sampler": batch_sampler.value})  # fmt: skip
     trainer.remove_callback(PrinterCallback)  # one short line per dev evaluation instead
     trainer.add_callback(ProgressLine())
+    _check_space(model, run)
     with run.phase("training"):  # with the dev evaluations
         trainer.train()
     log = trainer.state.log_history
@@ -104,8 +109,28 @@ def train(
 
 @distributed.main_process
 def _save(model: SentenceTransformer, log: list[dict], run: Run) -> None:
-    model.save(str(run.final_dir))
+    """Save the model whole or not at all (a temporary folder renamed to final/)."""
+    run.enter("saving the model")
+    write_folder(run.final_dir, model.save, "saving the model to", model_bytes(model))
     write_json(run.train_log, log)
+
+
+@distributed.main_process
+def _check_space(model: SentenceTransformer, run: Run) -> None:
+    """A disk too full for the model fails now rather than after training."""
+    check_space(run.dir, model_bytes(model), "the fine-tuned model")
+
+
+def model_bytes(model: torch.nn.Module) -> int:
+    """About the size of the model's saved folder: its weights, and the other files (tokenizer,
+    configs) at the top of the folder it was loaded from."""
+    weights = sum(parameter.numel() * parameter.element_size() for parameter in model.parameters())
+    loaded_from = getattr(getattr(model, "tokenizer", None), "name_or_path", None)
+    folder = Path(loaded_from) if loaded_from else None
+    if folder is None or not folder.is_dir():
+        return weights
+    others = [path for path in folder.iterdir() if path.is_file() and path.suffix not in WEIGHTS]
+    return weights + sum(path.stat().st_size for path in others)
 
 
 class ProgressLine(TrainerCallback):
@@ -123,6 +148,7 @@ class ProgressLine(TrainerCallback):
     ) -> None:
         if not state.is_world_process_zero:
             return
+        heartbeat()  # a long training keeps its run heard from
         if self.steps is None:
             self.steps = bar(state.max_steps, "training", unit="step")
         self.steps.update(state.global_step - self.steps.n)

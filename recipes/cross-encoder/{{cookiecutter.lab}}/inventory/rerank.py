@@ -41,7 +41,7 @@ from inventory.config import RunConfig
 from inventory.datasets import Record
 from inventory.embeddings import CACHE_DIR, EmbeddingCache
 from inventory.errors import LabError
-from inventory.files import write_json
+from inventory.files import write_folder, write_json
 from inventory.fusion import choose_weight, fuse
 from inventory.mining import MiningOptions, check_options
 from inventory.models import resolve_model
@@ -50,7 +50,7 @@ from inventory.progress import interactive, muted
 from inventory.retrieval import Ranking, Task, build_task, dense_ranking
 from inventory.retrieval import per_query_metrics as scores_of
 from inventory.rows import pair_columns
-from inventory.train import ProgressLine
+from inventory.train import ProgressLine, model_bytes
 
 FIRST_STAGES = ("auto", "dense", "hybrid")
 DEV_METRICS = ("ndcg@10", "mrr@10", "recall@10")
@@ -267,7 +267,9 @@ def train_reranker(
     with run.phase("training"):  # with the dev rerankings
         trainer.train()
     log = trainer.state.log_history
-    reranker.save_pretrained(str(run.final_dir))
+    run.enter("saving the model")
+    write_folder(run.final_dir, reranker.save_pretrained, "saving the model to",
+                 model_bytes(reranker))  # whole or not at all  # fmt: skip
     write_json(run.train_log, log)
     return log
 
