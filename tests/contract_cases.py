@@ -155,7 +155,7 @@ CASES = [
     train("more-pos-ids-string", '{"query": "q odd", "pos": ["p"], "more_pos_ids": "d1"}', "fail"),
     train("pos-grades", '{"query": "q odd", "pos": ["p", "p2"], "pos_grades": [2, 1]}', "pass"),
     train("pos-grades-null", '{"query": "q odd", "pos": ["p"], "pos_grades": null}', "pass"),
-    train("pos-grades-too-few", '{"query": "q odd", "pos": ["p", "p2"], "pos_grades": [2]}', "fail"),
+    train("pos-grades-short", '{"query": "q odd", "pos": ["p", "p2"], "pos_grades": [2]}', "fail"),
     train("pos-grades-zero", '{"query": "q odd", "pos": ["p"], "pos_grades": [0]}', "fail"),
     train("pos-grades-float", '{"query": "q odd", "pos": ["p"], "pos_grades": [1.5]}', "fail"),
     train("pos-grades-boolean", '{"query": "q odd", "pos": ["p"], "pos_grades": [true]}', "fail"),
