@@ -11,8 +11,11 @@ the packaged all-MiniLM-L6-v2 and BM25 with the lab's own evaluation (GoldEvalua
                metric from the lab's figures (map@100 apart for queries with over 100 relevant
                documents, where the lab divides by 100 as sentence-transformers does);
   MTEB-style   the model on the raw BEIR texts ("title text", stripped; every corpus id its own
-               document), cosine scores handed to pytrec_eval: what a BEIR/MTEB script computes,
-               to explain what is left between the lab and the published figure.
+               document), cosine scores handed to pytrec_eval: what a BEIR/MTEB script computes;
+               then the same on the lab's normalised texts (NFKC, whitespace collapsed) with every
+               corpus id still its own document. The steps from raw texts to normalised texts to
+               the lab (identical texts merged into one document) explain what is left between
+               the lab and the published figure.
 
 Run: python benchmarks/graded_nfcorpus.py [--nfcorpus ../shared/data/nfcorpus]
          [--max-seq-length 256] [--cache-dir DIR (keeps the vectors for a rerun)]
@@ -49,7 +52,8 @@ def bake_and_import(parent: Path, nfcorpus: Path) -> Path:
     lab = Path(cookiecutter(str(REPO), no_input=True, extra_context=extra, output_dir=parent))
     done = subprocess.run([*EMB, "import", "beir", str(nfcorpus), "--force"], cwd=lab,
                           capture_output=True, text=True, check=False)  # fmt: skip
-    if done.returncode != 0:
+    # exit 1: emb check's findings on NFCorpus's own duplicates and leaks; the data is written
+    if done.returncode not in (0, 1) or not (lab / "data" / "gold.jsonl").is_file():
         sys.exit(f"emb import beir failed:\n{done.stdout}{done.stderr}")
     return lab
 
@@ -74,8 +78,9 @@ def trec_eval(indices: np.ndarray, relevant: list[dict[int, int]]) -> dict[str, 
     }  # fmt: skip
 
 
-def mteb_style(nfcorpus: Path, cache, model) -> float:
-    """ndcg@10 as a BEIR/MTEB script computes it: raw texts, corpus ids, graded qrels."""
+def mteb_style(nfcorpus: Path, cache, model, clean=lambda text: text) -> float:
+    """ndcg@10 as a BEIR/MTEB script computes it: "title text" stripped, every corpus id its own
+    document, graded qrels, cosine scores to pytrec_eval; `clean` applied to every text."""
     import pytrec_eval
     import torch
 
@@ -89,9 +94,9 @@ def mteb_style(nfcorpus: Path, cache, model) -> float:
         query_id, doc_id, score = line.split("\t")
         qrels.setdefault(query_id, {})[doc_id] = int(score)
     query_ids = list(qrels)
-    texts = [(doc.get("title", "") + " " + doc["text"]).strip() for doc in corpus]
+    texts = [clean((doc.get("title", "") + " " + doc["text"]).strip()) for doc in corpus]
     documents = cache.encode(texts, "document", "raw corpus")  # only texts the lab changed
-    vectors = cache.encode([queries[q] for q in query_ids], "query", "raw queries")
+    vectors = cache.encode([clean(queries[q]) for q in query_ids], "query", "raw queries")
     scores = model.similarity(torch.from_numpy(vectors), torch.from_numpy(documents))
     top = scores.topk(100, dim=1)
     run = {
@@ -114,6 +119,7 @@ def main() -> None:
         lab = bake_and_import(Path(scratch), args.nfcorpus)
         sys.path.insert(0, str(lab))
         from inventory import preprocess
+        from inventory.contract import normalise
         from inventory.datasets import load_splits
         from inventory.embeddings import EmbeddingCache
         from inventory.evaluate import GoldEvaluation
@@ -147,16 +153,19 @@ def main() -> None:
                 gap = float(np.abs(ours[metric][keep] - reference[metric][keep]).max())
                 gaps[metric] = max(gaps.get(metric, 0.0), gap)
         raw = mteb_style(args.nfcorpus, cache, model)
+        normalised = mteb_style(args.nfcorpus, cache, model, clean=normalise)
 
     print(f"NFCorpus test through the lab: {len(task.queries)} queries, {len(task.documents):,} "
           f"documents (identical texts merged), relevance {metrics['relevance']!r}, threshold "
           f"{metrics['relevance_threshold']}; all-MiniLM-L6-v2 zero-shot, max_seq_length "
-          f"{args.max_seq_length}; import + evaluation {seconds:.0f} s")  # fmt: skip
+          f"{args.max_seq_length}; gold evaluation (BM25, encoding, scoring) {seconds:.0f} s"
+          )  # fmt: skip
     print(f"{'ndcg@10':<34}{'graded':>8}{'binary':>8}")
     print(f"{'lab, all-MiniLM-L6-v2 (before)':<34}{figures['before'][0]:>8.4f}"
           f"{figures['before'][1]:>8.4f}")  # fmt: skip
     print(f"{'lab, BM25':<34}{figures['bm25'][0]:>8.4f}{figures['bm25'][1]:>8.4f}")
-    print(f"{'MTEB-style script (raw texts)':<34}{raw:>8.4f}")
+    print(f"{'MTEB-style script, raw texts':<34}{raw:>8.4f}")
+    print(f"{'MTEB-style script, lab texts':<34}{normalised:>8.4f}")
     print(f"{'published (MTEB leaderboard)':<34}{PUBLISHED:>8.4f}")
     print(
         f"lab graded - published: {figures['before'][0] - PUBLISHED:+.4f}; "

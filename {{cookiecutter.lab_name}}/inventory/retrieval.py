@@ -5,10 +5,10 @@ leaderboards score it (trec_eval through pytrec_eval): ndcg@10 takes each docume
 gain (trec_eval's ndcg_cut), and the other metrics count a document as relevant when its grade is
 at least RELEVANCE_THRESHOLD (trec_eval's default relevance level, 1). Without grades every
 positive is grade 1, and the figures are sentence-transformers' InformationRetrievalEvaluator's
-exactly. tests/test_retrieval.py checks both, value by value, against pytrec_eval and against
-the evaluator. One definition differs from trec_eval, as in sentence-transformers: map@100
-divides by min(100, relevant documents), trec_eval's map_cut.100 by the relevant documents; the
-two agree whenever a query has at most 100 relevant documents.
+exactly: tests/test_relevance.py checks the figures value by value against pytrec_eval, and
+tests/test_retrieval.py against the evaluator. One definition differs from trec_eval, as in
+sentence-transformers: map@100 divides by min(100, relevant documents), trec_eval's map_cut.100
+by the relevant documents; the two agree whenever a query has at most 100 relevant documents.
 
 The metrics are kept per query so that runs can be compared query by query and a ranking from
 any system (dense, BM25, fused) can be scored.
