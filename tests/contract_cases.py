@@ -153,6 +153,18 @@ CASES = [
     train("more-pos-ids-null", '{"query": "q odd", "pos": ["p"], "more_pos_ids": null}', "pass"),
     train("more-pos-ids-number", '{"query": "q odd", "pos": ["p"], "more_pos_ids": [7]}', "fail"),
     train("more-pos-ids-string", '{"query": "q odd", "pos": ["p"], "more_pos_ids": "d1"}', "fail"),
+    train("pos-grades", '{"query": "q odd", "pos": ["p", "p2"], "pos_grades": [2, 1]}', "pass"),
+    train("pos-grades-null", '{"query": "q odd", "pos": ["p"], "pos_grades": null}', "pass"),
+    train("pos-grades-short", '{"query": "q odd", "pos": ["p", "p2"], "pos_grades": [2]}', "fail"),
+    train("pos-grades-zero", '{"query": "q odd", "pos": ["p"], "pos_grades": [0]}', "fail"),
+    train("pos-grades-float", '{"query": "q odd", "pos": ["p"], "pos_grades": [1.5]}', "fail"),
+    train("pos-grades-boolean", '{"query": "q odd", "pos": ["p"], "pos_grades": [true]}', "fail"),
+    train("pos-grades-string", '{"query": "q odd", "pos": ["p"], "pos_grades": "2"}', "fail"),
+    train(
+        "pos-grades-beyond-64-bits",  # orjson reads a float, json an int: both refused
+        '{"query": "q odd", "pos": ["p"], "pos_grades": [18446744073709551616]}',
+        "fail",
+    ),
     train("json-null-line", "null", "fail"),
     # Corpus rules.
     corpus("corpus-null-title", '{"_id": "d-x", "title": null, "text": "Body."}', "pass"),

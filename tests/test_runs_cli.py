@@ -34,6 +34,7 @@ def make_run(
     gold_sha: str = GOLD_SHA,
     status: str = "completed",
     extra_systems: bool = False,
+    relevance: str | None = None,
 ) -> Path:
     """A run folder as the lab writes it: manifest.json, train_log.json, eval/per_query.csv."""
     run = lab / "results" / experiment / run_id
@@ -47,6 +48,8 @@ def make_run(
             "bm25": dict.fromkeys(METRIC_NAMES, 0.45),
             "hybrid": dict.fromkeys(METRIC_NAMES, 0.6),
         }
+    if relevance is not None:
+        metrics |= {"relevance": relevance, "relevance_threshold": 1}
     manifest = {
         "experiment": {"name": experiment, "file": f"experiments/{experiment}.py"},
         "run_id": run_id,
@@ -234,6 +237,27 @@ def test_compare_refuses_to_pair_different_gold_sets(lab: Path) -> None:
     _, out, _ = emb("compare", str(a), str(b))
     assert "no paired test, its gold set differs" in " ".join(out.split())
     assert "data.gold.sha256" in out
+
+
+def test_compare_warns_when_runs_were_scored_with_different_relevance(lab: Path) -> None:
+    scores = {"q1": 0.5, "q2": 0.6, "q3": 0.4}
+    old = make_run(lab, "20261101-090000", 0.5, per_query=scores)  # before relevance was recorded
+    graded = make_run(lab, "20261102-090000", 0.6, per_query=scores, relevance="graded")
+    binary = make_run(lab, "20261103-090000", 0.6, per_query=scores, relevance="binary")
+    code, out, _ = emb("compare", str(old), str(graded), str(binary))
+    text = " ".join(out.split())
+    assert code == 0
+    assert text.startswith("warning: these runs scored gold with different relevance (")
+    assert "exp_01_baseline/20261102-090000: graded, relevant at grade >= 1;" in text
+    assert (
+        "exp_01_baseline/20261102-090000: no paired test, its gold relevance (graded, "
+        "relevant at grade >= 1) differs from exp_01_baseline/20261101-090000's (binary)" in text
+    )
+    assert "exp_01_baseline/20261103-090000: mean Δ ndcg@10" in text  # binary and binary: paired
+    assert re.search(r"gold\s+│\s+relevance\s+│\s+binary\s+│\s+graded,", out)
+
+    _, out, _ = emb("compare", str(old), str(binary))  # a run from before: binary, like it was
+    assert "warning" not in out and "mean Δ ndcg@10" in out
 
 
 def test_compare_errors_are_one_line(lab: Path) -> None:

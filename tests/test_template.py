@@ -37,7 +37,8 @@ EXPECTED_FILES = {
             "conftest", "test_bm25_fusion", "test_config_and_runs", "test_contract",
             "test_datasets", "test_distributed", "test_embeddings", "test_evaluate",
             "test_losses", "test_manifest", "test_models", "test_plotting", "test_preprocess",
-            "test_progress", "test_retrieval", "test_rows", "test_liveness", "test_write_failures",
+            "test_progress", "test_relevance", "test_retrieval", "test_rows", "test_liveness",
+            "test_write_failures",
         )
     ),
 }

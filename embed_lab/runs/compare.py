@@ -5,6 +5,9 @@ runs' fine-tuned models ("after" rows of eval/per_query.csv, matched by query_id
 hypothesis either run is as likely to have produced each query's score, so the sign of each
 per-query difference is flipped at random (scipy.stats.permutation_test, permutation_type
 "samples", two-sided, 10,000 resamples, exact when there are fewer sign patterns than that).
+
+Runs whose gold was scored with different relevance (graded or binary, metrics.json "relevance")
+are shown with a warning, and never paired: their figures measure different things.
 """
 
 from __future__ import annotations
@@ -87,10 +90,34 @@ def config_differences(runs: list[RunRecord]) -> dict[str, list[Any]]:
     }
 
 
+def relevance(run: RunRecord) -> str | None:
+    """How the run's gold was scored ("graded, relevant at grade >= 1" or "binary"); runs from
+    before it was recorded were scored binary; None for a run without metrics."""
+    metrics = run.manifest.get("metrics")
+    if not isinstance(metrics, dict):
+        return None
+    if metrics.get("relevance") == "graded":
+        return f"graded, relevant at grade >= {metrics.get('relevance_threshold', 1)}"
+    return "binary"
+
+
+def relevance_warning(runs: list[RunRecord]) -> str | None:
+    """A warning when the runs' gold figures were scored with different relevance."""
+    scored = {run.label: relevance(run) for run in runs if relevance(run) is not None}
+    if len(set(scored.values())) < 2:
+        return None
+    listed = "; ".join(f"{label}: {how}" for label, how in scored.items())
+    return (f"warning: these runs scored gold with different relevance ({listed}); their "
+            "figures are not comparable, and runs scored differently are not paired")  # fmt: skip
+
+
 def paired_test(baseline: RunRecord, other: RunRecord) -> Paired | str:
     """The paired test of `other` against `baseline`, or why it cannot be run."""
     if baseline.data_sha256("gold") != other.data_sha256("gold"):
         return f"{other.label}: no paired test, its gold set differs from {baseline.label}'s"
+    if relevance(baseline) != relevance(other):
+        return (f"{other.label}: no paired test, its gold relevance ({relevance(other)}) "
+                f"differs from {baseline.label}'s ({relevance(baseline)})")  # fmt: skip
     scores = [per_query(run) for run in (baseline, other)]
     lacking = [_with_state(run) for run, s in zip((baseline, other), scores, strict=True) if not s]
     if lacking:
@@ -137,6 +164,9 @@ def _with_state(run: RunRecord) -> str:
 
 
 def render(runs: list[RunRecord], console: Console) -> None:
+    warning = relevance_warning(runs)
+    if warning:
+        console.print(warning, style="bold yellow", markup=False)
     for run in runs:
         if run.state.status != "completed":  # a dead or failed run has no final metrics
             error = run.manifest.get("error")
@@ -147,6 +177,7 @@ def render(runs: list[RunRecord], console: Console) -> None:
     metrics.add_column("metric")
     for run in runs:
         metrics.add_column(run.label, justify="right", overflow="fold")
+    metrics.add_row("gold", "relevance", *(relevance(run) or "–" for run in runs))
     for system in systems(runs):
         for name in metric_names(runs):
             values = [run.metric(system, name) for run in runs]

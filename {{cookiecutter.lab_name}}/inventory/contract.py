@@ -15,6 +15,8 @@ A file is UTF-8 text, one JSON value per line (lines end with LF; CRLF is fine).
   positive must hold more than whitespace, pos must not be empty, neg may be missing or null;
   more_pos_ids (missing, null or [str, ...]) names corpus documents that are further positives
   of the query, left out of pos (`emb import --max-positives`): mining never picks them;
+  pos_grades (missing, null or [int, ...], one per positive, each from 1 to MAX_GRADE) grades them
+  (graded relevance: gold ndcg uses the grades as gains; missing: every positive is grade 1);
 - a corpus line is {"_id": str, "title": str | null, "text": str}; _id must hold more than
   whitespace, title is optional; the document's text is `document_text(title, text)`;
 - other keys are ignored.
@@ -36,6 +38,7 @@ UTF8_BOM = b"\xef\xbb\xbf"
 MAX_LINE_BYTES = 16 << 20
 MAX_DEPTH = 64
 BLANK_BYTES = b" \t\r\n"  # JSON whitespace
+MAX_GRADE = 1000  # far above any relevance scale, and parsed alike by every JSON reader
 
 # A string (to its closing quote, or to the end of an unterminated one) or a bracket; matched
 # left to right without overlap, so a scan is linear in the length of the line.
@@ -175,7 +178,9 @@ def split_row(value: Any) -> tuple[str, list[str], list[str]]:
             and all(type(text) is str and not is_blank(text) for text in positives)
         ):
             more = value.get("more_pos_ids")
-            if more is None or (type(more) is list and all(type(i) is str for i in more)):
+            if (
+                more is None or (type(more) is list and all(type(i) is str for i in more))
+            ) and _grades_problem(value) is None:
                 if negatives is None:
                     return query, positives, _NO_TEXTS
                 if type(negatives) is list and all(type(text) is str for text in negatives):
@@ -186,6 +191,26 @@ def split_row(value: Any) -> tuple[str, list[str], list[str]]:
 def split_row_with_ids(value: Any) -> tuple[str, list[str], list[str], list[str]]:
     """`split_row` plus the line's more_pos_ids (empty when missing or null)."""
     return (*split_row(value), value.get("more_pos_ids") or _NO_TEXTS)
+
+
+def pos_grades(value: Any) -> list[int] | None:
+    """The grades of a valid split line's positives (None when missing or null)."""
+    return value.get("pos_grades")
+
+
+def _grades_problem(value: dict[str, Any]) -> str | None:
+    grades = value.get("pos_grades")
+    if grades is None:
+        return None
+    if type(grades) is not list:
+        return f"'pos_grades' must be an array of integers, got {json_type(grades)}"
+    if len(grades) != len(value["pos"]):
+        return (f"'pos_grades' has {len(grades)} grades for {len(value['pos'])} positives "
+                "(one per positive)")  # fmt: skip
+    for index, grade in enumerate(grades):
+        if type(grade) is not int or not 1 <= grade <= MAX_GRADE:
+            return f"'pos_grades'[{index}] must be an integer from 1 to {MAX_GRADE}"
+    return None
 
 
 def _split_row_problem(value: Any) -> str:
@@ -204,6 +229,7 @@ def _split_row_problem(value: Any) -> str:
         _texts_problem(value, "pos", required=True)
         or _texts_problem(value, "neg")
         or _texts_problem(value, "more_pos_ids")
+        or _grades_problem(value)
         or "?"
     )
 

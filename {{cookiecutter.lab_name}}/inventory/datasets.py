@@ -3,8 +3,9 @@
 Each split (data/train.jsonl, data/dev.jsonl, data/gold.jsonl) holds one JSON object per line in
 FlagEmbedding format: {"query": str, "pos": [str, ...], "neg": [str, ...]}. The optional
 data/corpus.jsonl holds BEIR corpus lines {"_id": str, "title": str, "text": str} that are added
-to the retrieval corpus as distractors. What a valid line is lives in inventory/contract.py,
-which `emb check` applies too.
+to the retrieval corpus as distractors. A line may grade its positives ("pos_grades": [int, ...],
+e.g. BEIR's graded qrels): gold and dev are then scored with graded relevance (retrieval.py).
+What a valid line is lives in inventory/contract.py, which `emb check` applies too.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from inventory.contract import (
     SPLITS,
     FileProblem,
     corpus_row,
+    pos_grades,
     read_values,
     split_row_with_ids,
 )
@@ -49,6 +51,13 @@ class Record:
     # corpus ids of further positives left out of pos (an import's --max-positives): only
     # mining reads them, so that it never picks one as a negative
     more_pos_ids: tuple[str, ...] = field(default=(), compare=False)
+    # graded relevance, one grade (1 or more) per positive; None: every positive is grade 1
+    pos_grades: tuple[int, ...] | None = field(default=None, compare=False)
+
+    @property
+    def grades(self) -> tuple[int, ...]:
+        """The grade of each positive (1 for all of them when the line gives none)."""
+        return self.pos_grades if self.pos_grades is not None else (1,) * len(self.pos)
 
 
 @dataclass(frozen=True)
@@ -80,12 +89,16 @@ def load_splits(data_dir: Path) -> Splits:
 def read_records(path: Path) -> list[Record]:
     """Read one split; any line that breaks the contract raises `DataError`."""
     records = [
-        Record(query, tuple(pos), tuple(neg), tuple(ids))
-        for query, pos, neg, ids in _rows(path, split_row_with_ids)
+        Record(query, tuple(pos), tuple(neg), tuple(ids), None if grades is None else tuple(grades))
+        for query, pos, neg, ids, grades in _rows(path, _split_row_with_grades)
     ]
     if not records:
         raise DataError(path, "the split is empty (no records)")
     return records
+
+
+def _split_row_with_grades(value: Any) -> tuple[str, list[str], list[str], list[str], Any]:
+    return (*split_row_with_ids(value), pos_grades(value))
 
 
 def read_corpus(path: Path) -> list[Document]:

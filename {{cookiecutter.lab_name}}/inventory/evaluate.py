@@ -1,7 +1,8 @@
 """Gold evaluation: the model before and after fine-tuning, BM25 and a hybrid, side by side.
 
 Every system ranks the same corpus (every gold pos/neg passage plus data/corpus.jsonl) for the
-same queries, and is scored with the same metrics (inventory/retrieval.py). The base model's
+same queries, and is scored with the same metrics (inventory/retrieval.py: graded when the data
+grades its positives; metrics.json says which, under "relevance"). The base model's
 vectors come from the lab's embedding cache, so a rerun encodes only texts it has not seen; the
 fine-tuned model's corpus vectors are computed once and serve its score and the hybrid.
 """
@@ -29,12 +30,14 @@ from inventory.fusion import RRF_K, choose_weight, fuse
 from inventory.retrieval import (
     DEPTH,
     METRICS,
+    RELEVANCE_THRESHOLD,
     Ranking,
     Task,
     build_task,
     dense_ranking,
     mean_metrics,
     per_query_metrics,
+    relevance,
 )
 
 SYSTEMS = ("before", "after", "bm25", "hybrid")
@@ -44,22 +47,52 @@ EVALUATOR_CSV = "Information-Retrieval_evaluation_gold_results.csv"
 VectorHook = Callable[["GoldEvaluation", str, SentenceTransformer, np.ndarray, np.ndarray], None]
 
 
+class LabIREvaluator(InformationRetrievalEvaluator):
+    """sentence-transformers' evaluator (encoding, top-k search, CSV, training-curve logs) whose
+    figures are the lab's per_query_metrics: graded when the task is, like gold.
+
+    The library's own metrics are binary; with grades they would differ from gold's ndcg@10.
+    """
+
+    def __init__(self, task: Task) -> None:
+        super().__init__(
+            queries=dict(zip(task.query_ids, task.queries, strict=True)),
+            corpus=dict(zip(task.doc_ids, task.documents, strict=True)),
+            relevant_docs={
+                query_id: {task.doc_ids[index] for index in relevant}
+                for query_id, relevant in zip(task.query_ids, task.relevant, strict=True)
+            },
+            name=task.name,
+            mrr_at_k=[10],
+            ndcg_at_k=[10],
+            accuracy_at_k=[1, 10],
+            precision_recall_at_k=[1, 10, 100],
+            map_at_k=[100],
+        )
+        self.task = task
+
+    def compute_metrics(self, queries_result_list: list) -> dict[str, dict[int, float]]:
+        """The library's result shape ({"ndcg@k": {10: mean}, ...}), from the lab's metrics."""
+        position = {doc_id: index for index, doc_id in enumerate(self.task.doc_ids)}
+        indices = np.full((len(queries_result_list), DEPTH), -1, dtype=np.int64)
+        for row, hits in enumerate(queries_result_list):
+            best = sorted(hits, key=lambda hit: (-hit["score"], hit["corpus_id"]))[:DEPTH]
+            indices[row, : len(best)] = [position[hit["corpus_id"]] for hit in best]
+        by_id = dict(zip(self.task.query_ids, self.task.relevant, strict=True))
+        relevant = [by_id[query_id] for query_id in self.queries_ids]
+        values = per_query_metrics(Ranking(indices, np.zeros(indices.shape, np.float32)), relevant)
+        cutoffs = {"accuracy": self.accuracy_at_k, "precision": self.precision_recall_at_k,
+                   "recall": self.precision_recall_at_k, "ndcg": self.ndcg_at_k,
+                   "mrr": self.mrr_at_k, "map": self.map_at_k}  # fmt: skip
+        return {
+            f"{name}@k": {k: float(values[f"{name}@{k}"].mean()) for k in ks}
+            for name, ks in cutoffs.items()
+        }
+
+
 def ir_evaluator(task: Task) -> InformationRetrievalEvaluator:
-    """sentence-transformers' evaluator for `task` (the trainer's dev evaluation)."""
-    return InformationRetrievalEvaluator(
-        queries=dict(zip(task.query_ids, task.queries, strict=True)),
-        corpus=dict(zip(task.doc_ids, task.documents, strict=True)),
-        relevant_docs={
-            query_id: {task.doc_ids[index] for index in relevant}
-            for query_id, relevant in zip(task.query_ids, task.relevant, strict=True)
-        },
-        name=task.name,
-        mrr_at_k=[10],
-        ndcg_at_k=[10],
-        accuracy_at_k=[1, 10],
-        precision_recall_at_k=[1, 10, 100],
-        map_at_k=[100],
-    )
+    """The trainer's dev evaluation of `task`, scored like gold (see LabIREvaluator)."""
+    return LabIREvaluator(task)
 
 
 def dev_evaluator(
@@ -192,6 +225,8 @@ class GoldEvaluation:
             if system == "after" and "before" in scores:
                 metrics["delta"] = {m: scores["after"][m] - scores["before"][m] for m in METRICS}
         metrics |= self.configs
+        metrics["relevance"] = relevance(self.task.relevant)  # "graded" or "binary"
+        metrics["relevance_threshold"] = RELEVANCE_THRESHOLD  # binary metrics: grade >= this
         metrics["gold"] = {
             "queries": len(self.task.queries),
             "documents": len(self.task.documents),

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from inventory.retrieval import DEPTH, Ranking, per_query_metrics
+from inventory.retrieval import DEPTH, Judgments, Ranking, per_query_metrics
 
 RRF_K = 60  # the usual constant of reciprocal-rank fusion (Cormack et al., 2009)
 WEIGHTS = tuple(round(0.1 * step, 1) for step in range(11))  # the dense ranking's share
@@ -28,7 +28,7 @@ def fuse(dense: Ranking, sparse: Ranking, weight: float, depth: int = DEPTH) -> 
 
 
 def choose_weight(
-    dense: Ranking, sparse: Ranking, relevant: Sequence[frozenset[int]]
+    dense: Ranking, sparse: Ranking, relevant: Sequence[Judgments]
 ) -> tuple[float, float]:
     """The weight of WEIGHTS with the best mean ndcg@10 (ties: nearest 0.5), and that ndcg@10."""
     results = {

@@ -47,7 +47,7 @@ def write_page(log: list[dict], metrics: dict | None, plots_dir: Path) -> Path:
         title=html.escape(f"{name}, run {plots_dir.parent.name}"),
         facts="".join(
             f"<tr><th>{html.escape(label)}</th><td>{html.escape(value)}</td></tr>"
-            for label, value in key_facts(record)
+            for label, value in key_facts(record) + relevance_facts(metrics)
         ),
         figures="".join(f.to_html(full_html=False, include_plotlyjs=False) for f in figures),
     )
@@ -92,6 +92,18 @@ def key_facts(record: dict[str, Any]) -> list[tuple[str, str]]:
     if differences:
         rows.append(("evaluation settings differ from training", "; ".join(differences)))
     return rows
+
+
+def relevance_facts(metrics: dict | None) -> list[tuple[str, str]]:
+    """The row that says how gold was scored: graded or binary relevance, and the threshold."""
+    if not metrics or "relevance" not in metrics:
+        return []
+    threshold = metrics.get("relevance_threshold", 1)
+    if metrics["relevance"] == "graded":
+        how = f"graded: ndcg@10 gains are the grades; other metrics count grade >= {threshold}"
+    else:
+        how = "binary: every positive counts as relevant (the data has no grades)"
+    return [("gold relevance", how)]
 
 
 def _data_fact(name: str, data: dict[str, Any]) -> str:

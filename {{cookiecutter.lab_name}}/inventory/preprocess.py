@@ -40,9 +40,11 @@ def clean_records(records: list[Record], split: str) -> tuple[list[Record], Prep
     seen: set[Record] = set()
     empty = duplicates = passages = 0
     for record in records:
-        pos, neg = _unique(record.pos), _unique(record.neg)
+        graded = _graded_unique(record)
+        pos, neg = tuple(graded), _unique(record.neg)
         passages += len(record.pos) + len(record.neg) - len(pos) - len(neg)
-        cleaned = Record(normalise(record.query), pos, neg, record.more_pos_ids)
+        grades = None if record.pos_grades is None else tuple(graded.values())
+        cleaned = Record(normalise(record.query), pos, neg, record.more_pos_ids, grades)
         if not cleaned.query or not cleaned.pos:
             empty += 1
         elif cleaned in seen:
@@ -84,6 +86,15 @@ def clean_splits(splits: Splits) -> tuple[Splits, list[PreprocessReport]]:
     if splits.corpus:
         reports.append(corpus_report)
     return Splits(train=train, dev=dev, gold=gold, corpus=corpus), reports
+
+
+def _graded_unique(record: Record) -> dict[str, int]:
+    """Normalised positives -> grade: empty ones dropped, a repeated one keeps its best grade."""
+    graded: dict[str, int] = {}
+    for text, grade in zip(record.pos, record.grades, strict=True):
+        if text := normalise(text):
+            graded[text] = max(grade, graded.get(text, grade))
+    return graded
 
 
 def _unique(texts: tuple[str, ...]) -> tuple[str, ...]:

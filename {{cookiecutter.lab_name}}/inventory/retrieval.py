@@ -1,15 +1,24 @@
 """Retrieval tasks, rankings and the standard IR metrics, per query.
 
-The metrics follow sentence-transformers' InformationRetrievalEvaluator exactly (binary relevance;
-tests/test_retrieval.py checks that both agree), but are kept per query so that runs can be
-compared query by query and a ranking from any system (dense, BM25, fused) can be scored.
+Relevance is graded when the data grades its positives (`pos_grades`), as BEIR's and MTEB's
+leaderboards score it (trec_eval through pytrec_eval): ndcg@10 takes each document's grade as its
+gain (trec_eval's ndcg_cut), and the other metrics count a document as relevant when its grade is
+at least RELEVANCE_THRESHOLD (trec_eval's default relevance level, 1). Without grades every
+positive is grade 1, and the figures are sentence-transformers' InformationRetrievalEvaluator's
+exactly: tests/test_relevance.py checks the figures value by value against pytrec_eval, and
+tests/test_retrieval.py against the evaluator. One definition differs from trec_eval, as in
+sentence-transformers: map@100 divides by min(100, relevant documents), trec_eval's map_cut.100
+by the relevant documents; the two agree whenever a query has at most 100 relevant documents.
+
+The metrics are kept per query so that runs can be compared query by query and a ranking from
+any system (dense, BM25, fused) can be scored.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,18 +29,21 @@ from inventory.datasets import Document, Record
 DEPTH = 100  # documents ranked per query: the deepest cut-off of METRICS
 METRICS = ("ndcg@10", "mrr@10", "map@100", "recall@1", "recall@10", "recall@100")
 CHUNK = 50_000  # corpus documents scored at once
+RELEVANCE_THRESHOLD = 1  # the grade from which a document counts as relevant (binary metrics)
+
+Judgments = Mapping[int, int]  # one query's relevant documents: corpus position -> grade
 
 
 @dataclass(frozen=True)
 class Task:
-    """Queries, a corpus, and the documents relevant to each query (by corpus position)."""
+    """Queries, a corpus, and the documents relevant to each query: corpus position -> grade."""
 
     name: str
     query_ids: list[str]
     queries: list[str]
     doc_ids: list[str]
     documents: list[str]
-    relevant: list[frozenset[int]]
+    relevant: list[Judgments]
 
 
 @dataclass(frozen=True)
@@ -47,7 +59,8 @@ def build_task(
 ) -> Task:
     """A task whose corpus is every pos/neg passage of `records` plus `extra_documents`.
 
-    Identical texts become one document, so a passage shared by several queries counts once.
+    Identical texts become one document, so a passage shared by several queries counts once
+    (and a positive listed twice for a query keeps its best grade).
     Query ids are a hash of the query text (`gold-3f9a0c1b2d`): the same in every run on the same
     gold file, whatever the order of its lines; a repeated query text gets `-2`, `-3`, ...
     """
@@ -69,8 +82,22 @@ def build_task(
         queries=[record.query for record in records],
         doc_ids=list(corpus.values()),
         documents=list(corpus),
-        relevant=[frozenset(position[text] for text in record.pos) for record in records],
+        relevant=[graded_positives(record, position) for record in records],
     )
+
+
+def graded_positives(record: Record, position: Mapping[str, int]) -> dict[int, int]:
+    """The record's positives by corpus position, with their grades (the best of repeats)."""
+    grades: dict[int, int] = {}
+    for text, grade in zip(record.pos, record.grades, strict=True):
+        grades[position[text]] = max(grade, grades.get(position[text], grade))
+    return grades
+
+
+def relevance(relevant: Sequence[Judgments | Collection[int]]) -> str:
+    """What metrics.json records: "graded" when any grade differs from 1, else "binary"."""
+    graded = [wanted for wanted in relevant if isinstance(wanted, Mapping)]
+    return "graded" if any(set(wanted.values()) - {1} for wanted in graded) else "binary"
 
 
 def dense_ranking(
@@ -94,24 +121,34 @@ def dense_ranking(
 
 
 def per_query_metrics(
-    ranking: Ranking, relevant: Sequence[frozenset[int]]
+    ranking: Ranking, relevant: Sequence[Judgments | Collection[int]]
 ) -> dict[str, np.ndarray]:
-    """Every metric of METRICS (and accuracy/precision at 1, 10, 100) for each query."""
-    hits = np.array(
+    """Every metric of METRICS (and accuracy/precision at 1, 10, 100) for each query.
+
+    `relevant`: each query's judgments (corpus position -> grade), or a set of positions (all
+    grade 1). ndcg@10's gains are the grades; the other metrics count grades >= RELEVANCE_THRESHOLD.
+    """
+    grades = [wanted if isinstance(wanted, Mapping) else dict.fromkeys(wanted, 1)
+              for wanted in relevant]  # fmt: skip
+    gains = np.array(
         [
-            [index in wanted for index in row]
-            for row, wanted in zip(ranking.indices, relevant, strict=True)
+            [judged.get(index, 0) for index in row]
+            for row, judged in zip(ranking.indices.tolist(), grades, strict=True)
         ],
         dtype=np.float64,
     ).reshape(len(relevant), -1)
-    hits = np.pad(hits, ((0, 0), (0, max(0, DEPTH - hits.shape[1]))))  # short lists: misses
-    n_relevant = np.array([len(wanted) for wanted in relevant], dtype=np.float64)
+    gains = np.pad(gains, ((0, 0), (0, max(0, DEPTH - gains.shape[1]))))  # short lists: misses
+    hits = (gains >= RELEVANCE_THRESHOLD).astype(np.float64)
+    n_relevant = np.array(
+        [sum(grade >= RELEVANCE_THRESHOLD for grade in judged.values()) for judged in grades],
+        dtype=np.float64,
+    )
     ranks = np.arange(1, DEPTH + 1)
     discounts = 1 / np.log2(ranks + 1)
-    ideal = np.array([discounts[: min(int(n), 10)].sum() for n in n_relevant])
+    ideal = np.array([ideal_dcg(judged.values(), discounts[:10]) for judged in grades])
     precision_at_hits = np.cumsum(hits, axis=1) / ranks * hits
     metrics = {
-        "ndcg@10": (hits[:, :10] * discounts[:10]).sum(axis=1) / ideal,
+        "ndcg@10": (gains[:, :10] * discounts[:10]).sum(axis=1) / ideal,
         "mrr@10": (hits[:, :10] / ranks[:10]).max(axis=1),
         "map@100": precision_at_hits.sum(axis=1) / np.minimum(DEPTH, n_relevant),
     }
@@ -120,6 +157,12 @@ def per_query_metrics(
         metrics[f"precision@{k}"] = hits[:, :k].sum(axis=1) / k
         metrics[f"accuracy@{k}"] = hits[:, :k].max(axis=1)
     return metrics
+
+
+def ideal_dcg(grades: Collection[int], discounts: np.ndarray) -> float:
+    """The DCG of the best possible ranking: every positive grade, highest first."""
+    best = sorted((grade for grade in grades if grade > 0), reverse=True)[: len(discounts)]
+    return float((np.array(best, dtype=np.float64) * discounts[: len(best)]).sum())
 
 
 def mean_metrics(per_query: dict[str, np.ndarray]) -> dict[str, float]:

@@ -28,6 +28,13 @@ def test_neg_is_optional_and_extra_keys_are_ignored(tmp_path: Path) -> None:
     assert read_records(path) == [Record("q", ("p",), ())]
 
 
+def test_grades_are_read_beside_the_positives(tmp_path: Path) -> None:
+    rows = [record("q", ["a", "b"], pos_grades=[2, 1]), record("r", ["c"], pos_grades=None)]
+    graded, plain = read_records(write_jsonl(tmp_path / "gold.jsonl", rows))
+    assert graded.pos_grades == (2, 1) and graded.grades == (2, 1)
+    assert plain.pos_grades is None and plain.grades == (1,)
+
+
 def test_blank_lines_are_not_records(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "train.jsonl", [record("q", ["p"]), "", "   "])
     assert len(read_records(path)) == 1
@@ -48,6 +55,8 @@ def test_blank_lines_are_not_records(tmp_path: Path) -> None:
         ('{"query": "q", "pos": ["p"], "neg": [null]}', "'neg'[0] must be a string, got null"),
         ('{"query": "q", "pos": ["p"], "score": NaN}', "NaN is not a JSON number"),
         ('{"query": "q\\ud800", "pos": ["p"]}', "lone surrogate \\ud800"),
+        ('{"query": "q", "pos": ["p"], "pos_grades": [0]}', "'pos_grades'[0] must be an integer"),
+        ('{"query": "q", "pos": ["p"], "pos_grades": [2, 1]}', "2 grades for 1 positives"),
     ],
 )
 def test_a_bad_line_names_file_line_and_reason(tmp_path: Path, line: str, reason: str) -> None:

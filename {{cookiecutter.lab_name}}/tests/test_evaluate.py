@@ -6,8 +6,15 @@ from conftest import SAMPLE_TEXTS
 
 from inventory.datasets import Document, Record
 from inventory.embeddings import EmbeddingCache
-from inventory.evaluate import GoldEvaluation, dev_evaluator
-from inventory.retrieval import METRICS, Ranking
+from inventory.evaluate import GoldEvaluation, dev_evaluator, ir_evaluator
+from inventory.retrieval import (
+    METRICS,
+    Ranking,
+    build_task,
+    dense_ranking,
+    mean_metrics,
+    per_query_metrics,
+)
 
 GOLD = [
     Record("descale the machine", ("run the descale cycle",), ("check the fuse",)),
@@ -52,7 +59,8 @@ def test_gold_scores_every_system_and_writes_metrics_and_per_query(static_model,
     assert metrics["gold"] == {"queries": len(GOLD), "documents": len(gold.task.documents),
                                "ranking": "exact top-100 by the model's similarity"}  # fmt: skip
     assert list(metrics) == ["before", "after", "delta", "bm25", "hybrid", "bm25_config",
-                             "hybrid_config", "gold", "dev"]  # fmt: skip
+                             "hybrid_config", "relevance", "relevance_threshold", "gold", "dev"]  # fmt: skip
+    assert (metrics["relevance"], metrics["relevance_threshold"]) == ("binary", 1)  # no grades
 
     with (tmp_path / "eval" / "per_query.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
@@ -125,3 +133,44 @@ def test_dev_evaluator_caps_queries_and_adds_a_seeded_corpus_sample() -> None:
     assert again.corpus == evaluator.corpus and again.queries == evaluator.queries
     everything = dev_evaluator(dev, [], max_queries=50, corpus_sample=500, seed=1)
     assert len(everything.queries) == 20 and len(everything.corpus) == 20
+
+
+GRADED_GOLD = [  # grades that the binary figures cannot see
+    Record("descale the machine", ("run the descale cycle", "check the fuse"), pos_grades=(3, 1)),
+    Record("milk will not foam", ("use cold milk", "prime the pump"), pos_grades=(1, 2)),
+    Record("the pump is loud", ("prime the pump",), ("replace the gasket",)),
+]
+
+
+def test_graded_gold_is_scored_and_recorded_as_graded(static_model, tmp_path) -> None:
+    gold = GoldEvaluation(GRADED_GOLD, CORPUS, tmp_path / "eval")
+    gold.score_model(static_model, "before", EmbeddingCache(static_model))
+    metrics = gold.write()
+    assert (metrics["relevance"], metrics["relevance_threshold"]) == ("graded", 1)
+    graded = gold.task.relevant
+    assert graded[0] == {gold.task.documents.index("run the descale cycle"): 3,
+                         gold.task.documents.index("check the fuse"): 1}  # fmt: skip
+    binary = [set(judged) for judged in graded]
+    for system in ("before", "bm25"):
+        ranking = gold.rankings[system]
+        assert metrics[system] == mean_metrics(per_query_metrics(ranking, graded))
+        ungraded = per_query_metrics(ranking, binary)["ndcg@10"].mean()
+        assert metrics[system]["ndcg@10"] != pytest.approx(ungraded)  # the grades count
+    with (tmp_path / "eval" / "per_query.csv").open(encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["system"] == "bm25"]
+    expected = per_query_metrics(gold.rankings["bm25"], graded)["ndcg@10"]
+    assert [float(row["ndcg@10"]) for row in rows] == pytest.approx(expected, abs=1e-6)
+
+
+def test_dev_evaluation_during_training_scores_like_gold(static_model) -> None:
+    """The trainer's evaluator gives the lab's graded figures for the same dev task."""
+    task = build_task(GRADED_GOLD, "dev", CORPUS)
+    scores = ir_evaluator(task)(static_model)
+    queries = static_model.encode_query(task.queries)
+    documents = static_model.encode_document(task.documents)
+    ranking = dense_ranking(queries, documents, static_model.similarity)
+    lab = per_query_metrics(ranking, task.relevant)
+    for metric in (*METRICS, "accuracy@1", "precision@10"):
+        assert scores[f"dev_cosine_{metric}"] == pytest.approx(float(lab[metric].mean())), metric
+    binary = per_query_metrics(ranking, [set(judged) for judged in task.relevant])
+    assert scores["dev_cosine_ndcg@10"] != pytest.approx(float(binary["ndcg@10"].mean()))

@@ -2,7 +2,7 @@ import json
 from pathlib import Path
 
 from inventory.evaluate import METRICS
-from inventory.plotting import key_facts, plot_run
+from inventory.plotting import key_facts, plot_run, relevance_facts
 
 LOG = [
     {"loss": 2.1, "step": 1, "epoch": 0.5},
@@ -79,3 +79,13 @@ def test_bm25_and_hybrid_bars_when_scored(tmp_path: Path) -> None:
     bars = figures_data(page.read_text(encoding="utf-8"))[0]
     assert [trace["name"] for trace in bars] == ["before", "after", "bm25", "hybrid"]
     assert bars[3]["y"] == [0.6] * len(METRICS)
+
+
+def test_the_page_says_how_gold_was_scored(tmp_path: Path) -> None:
+    graded = METRIC_VALUES | {"relevance": "graded", "relevance_threshold": 1}
+    html = plot_run(LOG, graded, tmp_path / "plots").read_text(encoding="utf-8")
+    assert "<th>gold relevance</th><td>graded: ndcg@10 gains are the grades; " in html
+    assert "count grade &gt;= 1" in html
+    binary = dict(relevance_facts(METRIC_VALUES | {"relevance": "binary"}))
+    assert binary["gold relevance"].startswith("binary")
+    assert relevance_facts(METRIC_VALUES) == []  # a run from before relevance was recorded

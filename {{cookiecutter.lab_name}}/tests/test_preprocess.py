@@ -49,3 +49,11 @@ def test_clean_splits_reports_every_split() -> None:
     assert [report.split for report in reports] == ["train", "dev", "gold"]
     assert all(report.duplicates == 1 for report in reports)
     assert len(splits.train) == 1
+
+
+def test_grades_follow_their_positives_through_cleaning() -> None:
+    graded = Record("q", ("  b ", "a", "\u3000", "b"), (), pos_grades=(1, 2, 3, 3))
+    plain = Record("r", ("x", "x "))
+    (first, second), _ = clean_records([graded, plain], "gold")
+    assert first.pos == ("b", "a") and first.pos_grades == (3, 2)  # a repeat keeps its best grade
+    assert second.pos == ("x",) and second.pos_grades is None
