@@ -59,7 +59,8 @@ def test_gold_scores_every_system_and_writes_metrics_and_per_query(static_model,
     assert metrics["gold"] == {"queries": len(GOLD), "documents": len(gold.task.documents),
                                "ranking": "exact top-100 by the model's similarity"}  # fmt: skip
     assert list(metrics) == ["before", "after", "delta", "bm25", "hybrid", "bm25_config",
-                             "hybrid_config", "relevance", "relevance_threshold", "gold", "dev"]  # fmt: skip
+                             "hybrid_config", "relevance", "relevance_threshold", "gold",
+                             "dev"]  # fmt: skip
     assert (metrics["relevance"], metrics["relevance_threshold"]) == ("binary", 1)  # no grades
 
     with (tmp_path / "eval" / "per_query.csv").open(encoding="utf-8") as handle:
