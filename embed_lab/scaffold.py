@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from embed_lab.merge import MergeReport, merge_tree
-from embed_lab.recipes import DEFAULT_RECIPE, Recipe, RecipeError, find_recipe, render_recipe
+from embed_lab.registry import DEFAULT_RECIPE, Recipe, RecipeError, find_recipe, render_recipe
 from embed_lab.template import load_labkit, template_dir
 
 BASELINE = "exp_01_baseline"  # the lab template's experiment: the default recipe's

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from embed_lab import recipes
+from embed_lab import new, registry
 from embed_lab.cli import main
 from tests.conftest import REPO_ROOT, tree
 
@@ -60,7 +60,7 @@ def two_towers(tmp_path, monkeypatch) -> Path:
     (recipe / LAB_ROOT / EXPERIMENT).write_text("from inventory.towers import TOWERS\n")
     (recipe / LAB_ROOT / "inventory" / "towers.py").write_text("TOWERS = 2\n")
     (recipe / LAB_ROOT / "inventory" / "losses.py").write_text("# the recipe's own copy\n")
-    monkeypatch.setattr(recipes, "builtin_dir", lambda: folder)
+    monkeypatch.setattr(registry, "builtin_dir", lambda: folder)
     return recipe
 
 
@@ -89,7 +89,7 @@ def test_recipes_lists_every_built_in_recipe():
 
 @pytest.mark.parametrize("name", BUILT_IN)
 def test_built_in_recipe_is_well_formed(name):
-    recipe = recipes.load_recipe(name, RECIPES_DIR / name, recipes.BUILT_IN)
+    recipe = registry.load_recipe(name, RECIPES_DIR / name, registry.BUILT_IN)
     assert recipe.description and recipe.needs
     files = recipe_files(RECIPES_DIR / name)
     assert EXPERIMENT in files
@@ -209,15 +209,15 @@ def test_a_broken_built_in_recipe_is_one_warning_line(tmp_path, two_towers):
 def test_missing_data(lab):
     train = lab / "data" / "train.jsonl"
     train.write_text('{"query": "q", "pos": ["p"], "neg": null}\nnot json\n')
-    assert recipes.missing_data(lab, ["pos", "neg", "corpus", "something-else"]) == [
+    assert new.missing_data(lab, ["pos", "neg", "corpus", "something-else"]) == [
         "neg (no line of data/train.jsonl has negatives)",
         "corpus (data/corpus.jsonl is missing)",
     ]
     train.write_text('{"query": "q", "pos": ["p"], "neg": ["n"]}\n')
     (lab / "data" / "corpus.jsonl").write_text('{"_id": "1", "text": "t"}\n')
-    assert recipes.missing_data(lab, ["pos", "neg", "corpus"]) == []
+    assert new.missing_data(lab, ["pos", "neg", "corpus"]) == []
     train.unlink()
-    assert recipes.missing_data(lab, ["pos"]) == ["pos (data/train.jsonl is missing)"]
+    assert new.missing_data(lab, ["pos"]) == ["pos (data/train.jsonl is missing)"]
 
 
 def test_init_with_another_recipe_starts_with_its_experiment(tmp_path, default_lab, two_towers):
