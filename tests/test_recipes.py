@@ -250,3 +250,56 @@ def test_init_with_an_unknown_recipe_writes_nothing(tmp_path):
     assert result.output.startswith("Error: unknown recipe 'nope'; known recipes: ")
     assert len(result.output.strip().splitlines()) == 1
     assert not target.exists()
+
+
+HELP_PROBE = """
+import argparse, json, runpy, sys
+
+parsers = []
+parse_args = argparse.ArgumentParser.parse_args
+
+
+def recording(self, *args, **kwargs):
+    parsers.append(self)
+    return parse_args(self, *args, **kwargs)
+
+
+argparse.ArgumentParser.parse_args = recording
+sys.argv = [sys.argv[1], "--help"]
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+except SystemExit:
+    pass
+heavy = ("torch", "sentence_transformers", "transformers", "datasets")
+flags = [
+    (action.option_strings[-1], action.help, parser._get_formatter()._expand_help(action))
+    for parser in parsers
+    for action in parser._actions
+    if action.option_strings and action.help and action.dest != "help"
+] + [
+    (action.option_strings[-1], None, "")
+    for parser in parsers
+    for action in parser._actions
+    if action.option_strings and not action.help
+]
+print(json.dumps({"heavy": [m for m in heavy if m in sys.modules], "flags": flags}))
+"""
+
+
+def test_every_experiments_help_imports_no_training_library_and_explains_every_flag(lab):
+    """--help answers before torch, transformers, sentence-transformers or datasets load (the
+    time is in benchmarks/bench_init.py), and every flag has a help text and shows its default."""
+    for name in BUILT_IN:
+        assert emb("new", name.replace("-", "_"), str(lab), "--recipe", name).exit_code == 0
+    experiments = sorted((lab / "experiments").glob("exp_*.py"))
+    assert len(experiments) == len(BUILT_IN) + 1
+    for experiment in experiments:
+        probe = subprocess.run([sys.executable, "-c", HELP_PROBE, str(experiment)], cwd=lab,
+                               capture_output=True, text=True, check=False)  # fmt: skip
+        assert probe.returncode == 0, probe.stderr
+        found = json.loads(probe.stdout.splitlines()[-1])
+        assert found["heavy"] == [], experiment.name
+        assert len(found["flags"]) >= 11, experiment.name  # the shared flags at least
+        for flag, help_text, shown in found["flags"]:
+            assert help_text, f"{experiment.name}: {flag} has no help text"
+            assert "(default: " in shown, f"{experiment.name}: {flag} does not show its default"

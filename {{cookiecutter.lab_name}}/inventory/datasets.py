@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
-
-from datasets import Dataset
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from inventory.contract import (
     CORPUS_FILE,
@@ -27,6 +25,9 @@ from inventory.contract import (
     strip_bom,
 )
 from inventory.errors import LabError
+
+if TYPE_CHECKING:
+    from datasets import Dataset
 
 T = TypeVar("T")
 
@@ -100,6 +101,8 @@ def to_training_dataset(records: list[Record]) -> Dataset:
     A row's negative is the record's hard negative at the same position (cycling). The negative
     column is only added when every record has a negative, because the columns must be complete.
     """
+    from datasets import Dataset
+
     with_negatives = all(record.neg for record in records)
     rows: dict[str, list[str]] = {"anchor": [], "positive": []}
     if with_negatives:

@@ -13,11 +13,9 @@ import io
 import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sentence_transformers import SentenceTransformer
-from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
 
 from inventory import distributed
 from inventory.bm25 import SETTINGS as BM25_SETTINGS
@@ -37,15 +35,25 @@ from inventory.retrieval import (
     per_query_metrics,
 )
 
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.evaluation import (
+        InformationRetrievalEvaluator,
+    )
+
 SYSTEMS = ("before", "after", "bm25", "hybrid")
 PER_QUERY = ("ndcg@10", "recall@100")  # the columns of eval/per_query.csv
 EVALUATOR_CSV = "Information-Retrieval_evaluation_gold_results.csv"
 # Sees the gold vectors of every model scored: (evaluation, system, model, queries, documents).
-VectorHook = Callable[["GoldEvaluation", str, SentenceTransformer, np.ndarray, np.ndarray], None]
+VectorHook = Callable[["GoldEvaluation", str, "SentenceTransformer", np.ndarray, np.ndarray], None]
 
 
 def ir_evaluator(task: Task) -> InformationRetrievalEvaluator:
     """sentence-transformers' evaluator for `task` (the trainer's dev evaluation)."""
+    from sentence_transformers.sentence_transformer.evaluation import (
+        InformationRetrievalEvaluator,
+    )
+
     return InformationRetrievalEvaluator(
         queries=dict(zip(task.query_ids, task.queries, strict=True)),
         corpus=dict(zip(task.doc_ids, task.documents, strict=True)),

@@ -17,12 +17,13 @@ import platform
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
-
-from sentence_transformers import SentenceTransformer
+from typing import TYPE_CHECKING, Any
 
 from inventory.models import DEFAULT_MODEL, resolve_model
 from inventory.settings import TEMPLATE_VERSION
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 PACKAGES = ("torch", "transformers", "sentence-transformers", "datasets")
 WEIGHT_PATTERNS = ("*.safetensors", "*.bin")
