@@ -31,14 +31,14 @@ def resolve_model(name: str) -> str:
 
 def load_model(name: str, max_seq_length: int) -> SentenceTransformer:
     """Load the base model; a missing folder or an unreachable hub id is a one-line `LabError`."""
-    from sentence_transformers import SentenceTransformer
-
     source = resolve_model(name)
     path = Path(source).expanduser()
     if path.exists() or source.startswith((".", "/", "~")):
         if not path.is_dir():
             raise LabError(f"base model folder not found: {source}")
         source = str(path)
+    from sentence_transformers import SentenceTransformer  # slow: after the checks
+
     try:
         model = SentenceTransformer(source)
     except (OSError, ValueError) as error:  # unknown or unreachable model, folder without a model
