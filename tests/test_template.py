@@ -25,9 +25,10 @@ EXPECTED_FILES = {
     *(
         f"inventory/{module}.py"
         for module in (
-            "__init__", "bm25", "config", "contract", "datasets", "distributed", "embeddings",
-            "errors", "evaluate", "files", "fusion", "manifest", "models", "plotting", "preprocess",
-            "losses", "pipeline", "progress", "retrieval", "runner", "runs", "settings", "train",
+            "__init__", "bm25", "callbacks", "config", "contract", "datasets", "distributed",
+            "embeddings", "errors", "evaluate", "files", "fusion", "manifest", "models", "plotting",
+            "preprocess", "losses", "pipeline", "progress", "retrieval", "runner", "runs",
+            "settings", "train",
         )
     ),
     *(
