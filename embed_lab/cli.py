@@ -9,7 +9,7 @@ import click
 
 from embed_lab import __version__
 
-DEFAULT_RECIPE = "in-batch-negatives"  # embed_lab.recipes.DEFAULT_RECIPE, without its imports
+DEFAULT_RECIPE = "in-batch-negatives"  # embed_lab.registry.DEFAULT_RECIPE, without its imports
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,7 +77,7 @@ def recipes(as_json: bool) -> None:
     Third-party packages register recipes under the entry-point group `embed_lab.recipes`
     (see the README); a broken entry is reported in one line on stderr and skipped.
     """
-    from embed_lab.recipes import discover
+    from embed_lab.registry import discover
 
     registry = discover()
     for problem in registry.problems:
@@ -115,7 +115,8 @@ def new(name: str, path: Path, recipe: str) -> None:
     ('-' becomes '_'), starting with a letter. Inventory modules the recipe needs are added only
     when missing; nothing is ever overwritten.
     """
-    from embed_lab.recipes import RecipeError, new_experiment
+    from embed_lab.new import new_experiment
+    from embed_lab.registry import RecipeError
 
     try:
         report = new_experiment(path, name, recipe)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from embed_lab.merge import MergeReport, merge_tree
-from embed_lab.recipes import DEFAULT_RECIPE, Recipe, RecipeError, find_recipe, render_recipe
+from embed_lab.registry import DEFAULT_RECIPE, Recipe, RecipeError, find_recipe, render_recipe
 from embed_lab.template import load_labkit, template_dir
 
 BASELINE = "exp_01_baseline"  # the lab template's experiment: the default recipe's
@@ -43,13 +43,18 @@ class InitReport:
         if "pyproject.toml" in merge.skipped:
             lines.append(
                 "  your pyproject.toml was kept: add the lab's dependencies with "
-                f"uv add {shlex.join(self.dependencies)} "
-                f"&& uv add --dev {shlex.join(self.dev_dependencies)}"
+                + dependency_line(self.dependencies, self.dev_dependencies)
             )
         if self.git:
             lines.append(self.git)
         lines.append(f"Next: uv run experiments/{self.experiment}.py")
         return lines
+
+
+def dependency_line(dependencies: list[str], dev_dependencies: list[str]) -> str:
+    """The uv command that adds a lab's dependencies (its pyproject.toml's) to a project; the
+    README's quickstart holds the same line."""
+    return f"uv add {shlex.join(dependencies)} && uv add --dev {shlex.join(dev_dependencies)}"
 
 
 def _check_target(path: Path) -> None:

@@ -21,6 +21,7 @@ for _role in ("AUTHOR", "COMMITTER"):
     os.environ.setdefault(f"GIT_{_role}_EMAIL", "tests@embed-lab.invalid")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_DATA = REPO_ROOT / "hooks" / "sample_data"  # what a baked lab's data/ starts with
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -72,10 +73,11 @@ def lab(cookies_session) -> Path:
     return result.project_path
 
 
-@pytest.fixture(scope="module")
-def tiny_model(lab: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny random BERT (tests/tiny_model.py) with a vocabulary from the lab's data."""
-    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", lab_texts(lab / "data"))
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny random BERT (tests/tiny_model.py) with a vocabulary from a baked lab's data (the
+    template's sample splits), built once for the whole session."""
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", lab_texts(SAMPLE_DATA))
 
 
 def add_recipe(lab: Path, recipe: str, experiment: str) -> Path:

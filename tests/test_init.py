@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ from click.testing import CliRunner
 
 from embed_lab import merge
 from embed_lab.cli import main
-from tests.conftest import tree
+from embed_lab.scaffold import dependency_line
+from tests.conftest import REPO_ROOT, tree
 
 
 def emb(*args: str, input: str | None = None):
@@ -60,6 +62,14 @@ def test_init_into_existing_project_changes_nothing_of_the_users(tmp_path):
         assert f"skipped {skipped}" in result.output
     assert "uv add 'sentence-transformers[train]>=6.2,<7'" in result.output
     assert "uv add --dev 'pytest>=8'" in result.output  # the lab's README runs pytest
+    assert emb("init", str(tmp_path / "lab"), "--no-input", "--no-git").exit_code == 0
+    lab_pyproject = tomllib.loads((tmp_path / "lab" / "pyproject.toml").read_text())
+    line = dependency_line(
+        lab_pyproject["project"]["dependencies"], lab_pyproject["dependency-groups"]["dev"]
+    )
+    assert line in result.output  # the hint adds exactly what the lab's pyproject.toml holds
+    quickstart = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"\n{line}\n" in quickstart, "README's quickstart uv add line differs from the lab's"
     gitignore = (project / ".gitignore").read_text()
     assert gitignore.startswith(".venv\n__pycache__/\n")
     assert "results/" in gitignore.splitlines()

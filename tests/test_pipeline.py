@@ -295,23 +295,22 @@ def test_fine_tuning_the_tiny_model_improves_gold_retrieval(tiny_run) -> None:
 
 
 def test_a_rerun_reuses_the_cached_base_model_vectors(
-    lab: Path, tiny_model: Path, tmp_path: Path
+    lab: Path, tiny_run, tiny_model: Path, tmp_path: Path
 ) -> None:
-    out = tmp_path / "results"
-    flags = ("--base-model", str(tiny_model), "--output-dir", str(out), "--epochs", "1")
-    first = run_experiment(lab, *flags)
+    first, first_run = tiny_run  # the module's first run of the base model: it filled the cache
     assert first.returncode == 0, first.stderr[-3000:]
     cache = lab / ".cache" / "embeddings"
     cached = {path: path.read_bytes() for path in cache.rglob("*.npz")}
     assert cached, "the base model's vectors are cached in the lab"
+    out = tmp_path / "results"
+    flags = ("--base-model", str(tiny_model), "--output-dir", str(out), "--epochs", "1")
     second = run_experiment(lab, *flags)
     assert second.returncode == 0, second.stderr[-3000:]
     assert {path: path.read_bytes() for path in cache.rglob("*.npz")} == cached, "re-encoded"
-    runs = sorted(path for path in out.iterdir() if path.is_dir() and not path.is_symlink())
-    assert len(runs) == 2
+    (second_run,) = (path for path in out.iterdir() if path.is_dir() and not path.is_symlink())
     before = [
         json.loads((run / "eval" / "metrics.json").read_text(encoding="utf-8"))["before"]
-        for run in runs
+        for run in (first_run, second_run)
     ]
     assert before[0] == before[1]  # the cached vectors give the same zero-shot score
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from embed_lab import recipes
+from embed_lab import new, registry
 from embed_lab.cli import main
 from tests.conftest import REPO_ROOT, tree
 
@@ -60,7 +60,7 @@ def two_towers(tmp_path, monkeypatch) -> Path:
     (recipe / LAB_ROOT / EXPERIMENT).write_text("from inventory.towers import TOWERS\n")
     (recipe / LAB_ROOT / "inventory" / "towers.py").write_text("TOWERS = 2\n")
     (recipe / LAB_ROOT / "inventory" / "losses.py").write_text("# the recipe's own copy\n")
-    monkeypatch.setattr(recipes, "builtin_dir", lambda: folder)
+    monkeypatch.setattr(registry, "builtin_dir", lambda: folder)
     return recipe
 
 
@@ -89,7 +89,7 @@ def test_recipes_lists_every_built_in_recipe():
 
 @pytest.mark.parametrize("name", BUILT_IN)
 def test_built_in_recipe_is_well_formed(name):
-    recipe = recipes.load_recipe(name, RECIPES_DIR / name, recipes.BUILT_IN)
+    recipe = registry.load_recipe(name, RECIPES_DIR / name, registry.BUILT_IN)
     assert recipe.description and recipe.needs
     files = recipe_files(RECIPES_DIR / name)
     assert EXPERIMENT in files
@@ -209,15 +209,15 @@ def test_a_broken_built_in_recipe_is_one_warning_line(tmp_path, two_towers):
 def test_missing_data(lab):
     train = lab / "data" / "train.jsonl"
     train.write_text('{"query": "q", "pos": ["p"], "neg": null}\nnot json\n')
-    assert recipes.missing_data(lab, ["pos", "neg", "corpus", "something-else"]) == [
+    assert new.missing_data(lab, ["pos", "neg", "corpus", "something-else"]) == [
         "neg (no line of data/train.jsonl has negatives)",
         "corpus (data/corpus.jsonl is missing)",
     ]
     train.write_text('{"query": "q", "pos": ["p"], "neg": ["n"]}\n')
     (lab / "data" / "corpus.jsonl").write_text('{"_id": "1", "text": "t"}\n')
-    assert recipes.missing_data(lab, ["pos", "neg", "corpus"]) == []
+    assert new.missing_data(lab, ["pos", "neg", "corpus"]) == []
     train.unlink()
-    assert recipes.missing_data(lab, ["pos"]) == ["pos (data/train.jsonl is missing)"]
+    assert new.missing_data(lab, ["pos"]) == ["pos (data/train.jsonl is missing)"]
 
 
 def test_init_with_another_recipe_starts_with_its_experiment(tmp_path, default_lab, two_towers):
@@ -250,3 +250,56 @@ def test_init_with_an_unknown_recipe_writes_nothing(tmp_path):
     assert result.output.startswith("Error: unknown recipe 'nope'; known recipes: ")
     assert len(result.output.strip().splitlines()) == 1
     assert not target.exists()
+
+
+HELP_PROBE = """
+import argparse, json, runpy, sys
+
+parsers = []
+parse_args = argparse.ArgumentParser.parse_args
+
+
+def recording(self, *args, **kwargs):
+    parsers.append(self)
+    return parse_args(self, *args, **kwargs)
+
+
+argparse.ArgumentParser.parse_args = recording
+sys.argv = [sys.argv[1], "--help"]
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+except SystemExit:
+    pass
+heavy = ("torch", "sentence_transformers", "transformers", "datasets")
+flags = [
+    (action.option_strings[-1], action.help, parser._get_formatter()._expand_help(action))
+    for parser in parsers
+    for action in parser._actions
+    if action.option_strings and action.help and action.dest != "help"
+] + [
+    (action.option_strings[-1], None, "")
+    for parser in parsers
+    for action in parser._actions
+    if action.option_strings and not action.help
+]
+print(json.dumps({"heavy": [m for m in heavy if m in sys.modules], "flags": flags}))
+"""
+
+
+def test_every_experiments_help_imports_no_training_library_and_explains_every_flag(lab):
+    """--help answers before torch, transformers, sentence-transformers or datasets load (the
+    time is in benchmarks/bench_init.py), and every flag has a help text and shows its default."""
+    for name in BUILT_IN:
+        assert emb("new", name.replace("-", "_"), str(lab), "--recipe", name).exit_code == 0
+    experiments = sorted((lab / "experiments").glob("exp_*.py"))
+    assert len(experiments) == len(BUILT_IN) + 1
+    for experiment in experiments:
+        probe = subprocess.run([sys.executable, "-c", HELP_PROBE, str(experiment)], cwd=lab,
+                               capture_output=True, text=True, check=False)  # fmt: skip
+        assert probe.returncode == 0, probe.stderr
+        found = json.loads(probe.stdout.splitlines()[-1])
+        assert found["heavy"] == [], experiment.name
+        assert len(found["flags"]) >= 11, experiment.name  # the shared flags at least
+        for flag, help_text, shown in found["flags"]:
+            assert help_text, f"{experiment.name}: {flag} has no help text"
+            assert "(default: " in shown, f"{experiment.name}: {flag} does not show its default"

@@ -25,10 +25,10 @@ EXPECTED_FILES = {
     *(
         f"inventory/{module}.py"
         for module in (
-            "__init__", "bm25", "config", "contract", "datasets", "distributed", "embeddings",
-            "errors", "evaluate", "files", "fusion", "layout", "manifest", "models", "plotting",
-            "preprocess", "losses", "pipeline", "progress", "retrieval", "rows", "runner", "runs",
-            "settings", "train", "liveness",
+            "__init__", "bm25", "callbacks", "config", "contract", "datasets", "distributed",
+            "embeddings", "errors", "evaluate", "files", "fusion", "layout", "liveness", "manifest",
+            "models", "plotting", "preprocess", "losses", "pipeline", "progress", "retrieval",
+            "rows", "runner", "runs", "settings", "train",
         )
     ),
     *(

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import bm25s
 import numpy as np
-import Stemmer
 
 from inventory.progress import interactive
 from inventory.retrieval import DEPTH, Ranking
@@ -17,6 +15,9 @@ SETTINGS = {"library": "bm25s", "method": "lucene", "k1": 1.5, "b": 0.75, "stemm
 
 def bm25_ranking(documents: Sequence[str], queries: Sequence[str], depth: int = DEPTH) -> Ranking:
     """Each query's top `depth` documents by BM25; documents sharing no term are not ranked."""
+    import bm25s
+    import Stemmer
+
     tokenizer = bm25s.tokenization.Tokenizer(
         stopwords=SETTINGS["stopwords"], stemmer=Stemmer.Stemmer(SETTINGS["stemmer"])
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,17 +42,26 @@ class RunConfig:
     options: Any = None  # a recipe's own settings (a dataclass), one flag per field
 
 
+def option(default: Any, help: str) -> Any:
+    """A field of a recipe's options: its default and the help of its flag (see parse_args)."""
+    return field(default=default, metadata={"help": help})
+
+
 def parse_args(
     script: str, defaults: TrainConfig, argv: list[str] | None = None, *, options: Any = None
 ) -> RunConfig:
     """Parse the shared experiment flags, plus one flag per field of `options` (a recipe's own
-    settings, e.g. `mini_batch_size` becomes --mini-batch-size); the run is named after its
-    script file."""
+    settings, e.g. `mini_batch_size` becomes --mini-batch-size, its help from `option`); the run
+    is named after its script file. Imports nothing heavy, so --help answers at once."""
     name = Path(script).stem
-    parser = argparse.ArgumentParser(prog=Path(script).name, description=f"Run {name}.")
+    parser = argparse.ArgumentParser(
+        prog=Path(script).name,
+        description=f"Run {name}.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,  # every flag shows its default
+    )
     _add_shared_flags(parser, defaults)
-    for option in fields(options) if options is not None else ():
-        _add_option(parser, option.name, getattr(options, option.name))
+    for each in fields(options) if options is not None else ():
+        _add_option(parser, each.name, getattr(options, each.name), each.metadata.get("help"))
     args = parser.parse_args(argv)
     for flag in ("epochs", "batch_size", "max_seq_length"):
         if getattr(args, flag) < 1:
@@ -87,17 +96,44 @@ def parse_args(
 
 def _add_shared_flags(parser: argparse.ArgumentParser, defaults: TrainConfig) -> None:
     name = parser.prog.removesuffix(".py")
-    parser.add_argument("--base-model", default=BASE_MODEL, help="hub id or local folder")
-    parser.add_argument("--data-dir", type=Path, default=LAB_ROOT / "data")
-    parser.add_argument("--output-dir", type=Path, default=LAB_ROOT / "results" / name)
-    parser.add_argument("--epochs", type=int, default=defaults.epochs)
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument(
+        "--base-model",
+        default=BASE_MODEL,
+        help="the model to fine-tune: a hub id or a local folder",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=LAB_ROOT / "data",
+        help="the folder of train.jsonl, dev.jsonl, gold.jsonl (and corpus.jsonl)",
+    )
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=LAB_ROOT / "results" / name,
+        help="each run writes a folder of its own in it",
+    )
+    parser.add_argument("--epochs", type=int, default=defaults.epochs, help="passes over train")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=defaults.batch_size,
+        help="training examples per step (per process under torchrun)",
+    )
+    parser.add_argument(
+        "--learning-rate", type=float, default=defaults.learning_rate, help="AdamW's peak rate"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=defaults.seed, help="for shuffling, sampling and new weights"
+    )
     parser.add_argument(
         "--max-seq-length", type=int, default=defaults.max_seq_length, help="tokens per text"
     )
-    parser.add_argument("--report-to", default=defaults.report_to, help="tracker (default: none)")
+    parser.add_argument(
+        "--report-to",
+        default=defaults.report_to,
+        help="a tracker the trainer supports (tensorboard, mlflow, wandb, ...) or none",
+    )
     parser.add_argument(
         "--gather-across-devices",
         action=argparse.BooleanOptionalAction,
@@ -107,17 +143,14 @@ def _add_shared_flags(parser: argparse.ArgumentParser, defaults: TrainConfig) ->
     parser.add_argument("--verbose", action="store_true", help="show the libraries' own output")
 
 
-def _add_option(parser: argparse.ArgumentParser, name: str, default: Any) -> None:
+def _add_option(parser: argparse.ArgumentParser, name: str, default: Any, help: str | None) -> None:
     flag = "--" + name.replace("_", "-")
     if isinstance(default, bool):
-        parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+        parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=help)
     elif isinstance(default, (int, float, str, Path)):
-        parser.add_argument(flag, type=type(default), default=default, help=f"default {default}")
+        parser.add_argument(flag, type=type(default), default=default, help=help)
     else:  # a tuple of numbers, e.g. Matryoshka dimensions; empty: the experiment chooses
-        shown = " ".join(map(str, default)) or "chosen by the experiment"
-        parser.add_argument(
-            flag, type=int, nargs="+", default=list(default), help=f"default {shown}"
-        )
+        parser.add_argument(flag, type=int, nargs="+", default=list(default), help=help)
 
 
 def tracker_problem(name: str) -> str | None:

@@ -13,9 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
-
-from datasets import Dataset
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from inventory.contract import (
     CORPUS_FILE,
@@ -28,6 +26,9 @@ from inventory.contract import (
 )
 from inventory.errors import LabError
 from inventory.rows import training_columns
+
+if TYPE_CHECKING:
+    from datasets import Dataset
 
 T = TypeVar("T")
 
@@ -113,6 +114,8 @@ def to_training_dataset(records: list[Record]) -> Dataset:
     column is only added when every record has a negative, because the columns must be complete
     (inventory/rows.py).
     """
+    from datasets import Dataset
+
     return Dataset.from_dict(training_columns(records))
 
 

@@ -23,9 +23,6 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, ParamSpec, TypeVar, cast
 
-import torch
-import torch.distributed as dist
-
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -63,6 +60,7 @@ def setup() -> None:
     """
     if world_size() == 1 or _joined():
         return
+    import torch
     from accelerate import PartialState
 
     # The Trainer reuses this group. Like train.py's use_cpu: gloo without an accelerator, else
@@ -80,6 +78,8 @@ def setup() -> None:
 def teardown() -> None:
     """Leave the process group after a successful run (some backends warn otherwise)."""
     if _joined():
+        import torch.distributed as dist
+
         dist.destroy_process_group()
 
 
@@ -122,6 +122,8 @@ def broadcast(value: T) -> T:
     """Rank 0's `value` on every rank (picklable values only)."""
     if _alone or not _joined():
         return value
+    import torch.distributed as dist
+
     box = [value]
     dist.broadcast_object_list(box, src=0)
     return box[0]
@@ -149,4 +151,8 @@ def prefix() -> str:
 
 
 def _joined() -> bool:
+    if "torch" not in sys.modules:  # no process group without torch: keeps --help fast
+        return False
+    import torch.distributed as dist
+
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1

@@ -16,15 +16,17 @@ import uuid
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from sentence_transformers import SentenceTransformer
 
 from inventory.config import LAB_ROOT
 from inventory.files import reason, write_errno
 from inventory.progress import bar
 from inventory.runs import heartbeat
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 CACHE_DIR = LAB_ROOT / ".cache" / "embeddings"  # git-ignored
 BLOCK = 256  # texts per model.encode call: the progress bar moves once per block
@@ -33,6 +35,8 @@ MAX_FILES = 8  # more cache files than this are merged into one
 
 def model_key(model: SentenceTransformer) -> str:
     """A hash of what decides the vectors: weights, modules and max_seq_length."""
+    import torch
+
     digest = hashlib.blake2b(digest_size=16)
     for name, tensor in model.state_dict().items():
         data = tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy()

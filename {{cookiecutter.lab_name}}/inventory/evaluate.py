@@ -10,15 +10,14 @@ fine-tuned model's corpus vectors are computed once and serve its score and the 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sentence_transformers import SentenceTransformer
-from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
 
 from inventory import distributed
 from inventory.bm25 import SETTINGS as BM25_SETTINGS
@@ -40,59 +39,74 @@ from inventory.retrieval import (
     relevance,
 )
 
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.evaluation import (
+        InformationRetrievalEvaluator,
+    )
+
 SYSTEMS = ("before", "after", "bm25", "hybrid")
 PER_QUERY = ("ndcg@10", "recall@100")  # the columns of eval/per_query.csv
 EVALUATOR_CSV = "Information-Retrieval_evaluation_gold_results.csv"
 # Sees the gold vectors of every model scored: (evaluation, system, model, queries, documents).
-VectorHook = Callable[["GoldEvaluation", str, SentenceTransformer, np.ndarray, np.ndarray], None]
-
-
-class LabIREvaluator(InformationRetrievalEvaluator):
-    """sentence-transformers' evaluator (encoding, top-k search, CSV, training-curve logs) whose
-    figures are the lab's per_query_metrics: graded when the task is, like gold.
-
-    The library's own metrics are binary; with grades they would differ from gold's ndcg@10.
-    """
-
-    def __init__(self, task: Task) -> None:
-        super().__init__(
-            queries=dict(zip(task.query_ids, task.queries, strict=True)),
-            corpus=dict(zip(task.doc_ids, task.documents, strict=True)),
-            relevant_docs={
-                query_id: {task.doc_ids[index] for index in relevant}
-                for query_id, relevant in zip(task.query_ids, task.relevant, strict=True)
-            },
-            name=task.name,
-            mrr_at_k=[10],
-            ndcg_at_k=[10],
-            accuracy_at_k=[1, 10],
-            precision_recall_at_k=[1, 10, 100],
-            map_at_k=[100],
-        )
-        self.task = task
-
-    def compute_metrics(self, queries_result_list: list) -> dict[str, dict[int, float]]:
-        """The library's result shape ({"ndcg@k": {10: mean}, ...}), from the lab's metrics."""
-        position = {doc_id: index for index, doc_id in enumerate(self.task.doc_ids)}
-        indices = np.full((len(queries_result_list), DEPTH), -1, dtype=np.int64)
-        for row, hits in enumerate(queries_result_list):
-            best = sorted(hits, key=lambda hit: (-hit["score"], hit["corpus_id"]))[:DEPTH]
-            indices[row, : len(best)] = [position[hit["corpus_id"]] for hit in best]
-        by_id = dict(zip(self.task.query_ids, self.task.relevant, strict=True))
-        relevant = [by_id[query_id] for query_id in self.queries_ids]
-        values = per_query_metrics(Ranking(indices, np.zeros(indices.shape, np.float32)), relevant)
-        cutoffs = {"accuracy": self.accuracy_at_k, "precision": self.precision_recall_at_k,
-                   "recall": self.precision_recall_at_k, "ndcg": self.ndcg_at_k,
-                   "mrr": self.mrr_at_k, "map": self.map_at_k}  # fmt: skip
-        return {
-            f"{name}@k": {k: float(values[f"{name}@{k}"].mean()) for k in ks}
-            for name, ks in cutoffs.items()
-        }
+VectorHook = Callable[["GoldEvaluation", str, "SentenceTransformer", np.ndarray, np.ndarray], None]
 
 
 def ir_evaluator(task: Task) -> InformationRetrievalEvaluator:
-    """The trainer's dev evaluation of `task`, scored like gold (see LabIREvaluator)."""
-    return LabIREvaluator(task)
+    """The trainer's dev evaluation of `task`, scored like gold (see _lab_ir_evaluator)."""
+    return _lab_ir_evaluator()(task)
+
+
+@functools.cache
+def _lab_ir_evaluator() -> type[InformationRetrievalEvaluator]:
+    """sentence-transformers' evaluator (encoding, top-k search, CSV, training-curve logs) whose
+    figures are the lab's per_query_metrics: graded when the task is, like gold. The library's
+    own metrics are binary; with grades they would differ from gold's ndcg@10. A class made on
+    first use: the library loads only when an evaluation is needed."""
+    from sentence_transformers.sentence_transformer.evaluation import (
+        InformationRetrievalEvaluator,
+    )
+
+    class LabIREvaluator(InformationRetrievalEvaluator):
+        """The library's evaluator, scored by the lab's metrics."""
+
+        def __init__(self, task: Task) -> None:
+            super().__init__(
+                queries=dict(zip(task.query_ids, task.queries, strict=True)),
+                corpus=dict(zip(task.doc_ids, task.documents, strict=True)),
+                relevant_docs={
+                    query_id: {task.doc_ids[index] for index in relevant}
+                    for query_id, relevant in zip(task.query_ids, task.relevant, strict=True)
+                },
+                name=task.name,
+                mrr_at_k=[10],
+                ndcg_at_k=[10],
+                accuracy_at_k=[1, 10],
+                precision_recall_at_k=[1, 10, 100],
+                map_at_k=[100],
+            )
+            self.task = task
+
+        def compute_metrics(self, queries_result_list: list) -> dict[str, dict[int, float]]:
+            """The library's result shape ({"ndcg@k": {10: mean}, ...}), from the lab's metrics."""
+            position = {doc_id: index for index, doc_id in enumerate(self.task.doc_ids)}
+            indices = np.full((len(queries_result_list), DEPTH), -1, dtype=np.int64)
+            for row, hits in enumerate(queries_result_list):
+                best = sorted(hits, key=lambda hit: (-hit["score"], hit["corpus_id"]))[:DEPTH]
+                indices[row, : len(best)] = [position[hit["corpus_id"]] for hit in best]
+            by_id = dict(zip(self.task.query_ids, self.task.relevant, strict=True))
+            relevant = [by_id[query_id] for query_id in self.queries_ids]
+            ranking = Ranking(indices, np.zeros(indices.shape, np.float32))
+            values = per_query_metrics(ranking, relevant)
+            cutoffs = {"accuracy": self.accuracy_at_k, "precision": self.precision_recall_at_k,
+                       "recall": self.precision_recall_at_k, "ndcg": self.ndcg_at_k,
+                       "mrr": self.mrr_at_k, "map": self.map_at_k}  # fmt: skip
+            return {
+                f"{name}@k": {k: float(values[f"{name}@{k}"].mean()) for k in ks}
+                for name, ks in cutoffs.items()
+            }
+
+    return LabIREvaluator
 
 
 def dev_evaluator(

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sentence_transformers import SentenceTransformer
-from sentence_transformers.sentence_transformer.losses import (
-    CachedMultipleNegativesRankingLoss,
-    MultipleNegativesRankingLoss,
-)
-
-from inventory.config import TrainConfig
+from inventory.config import TrainConfig, option
 from inventory.errors import LabError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.losses import (
+        CachedMultipleNegativesRankingLoss,
+        MultipleNegativesRankingLoss,
+    )
 
 
 @dataclass(frozen=True)
@@ -19,8 +21,8 @@ class InBatchOptions:
     """--cached trades about one extra forward pass per step for a batch size that no longer
     costs memory: the batch is embedded --mini-batch-size texts at a time (GradCache)."""
 
-    cached: bool = False
-    mini_batch_size: int = 32
+    cached: bool = option(False, "the same loss a mini-batch at a time: big batches, little memory")
+    mini_batch_size: int = option(32, "texts embedded at a time with --cached")
 
 
 def in_batch_negatives(
@@ -31,6 +33,11 @@ def in_batch_negatives(
 
     With `options.cached`, the same loss computed by CachedMultipleNegativesRankingLoss: memory
     grows with the mini-batch, not the batch, so --batch-size can be in the thousands."""
+    from sentence_transformers.sentence_transformer.losses import (
+        CachedMultipleNegativesRankingLoss,
+        MultipleNegativesRankingLoss,
+    )
+
     if options is None or not options.cached:
         return MultipleNegativesRankingLoss(
             model, gather_across_devices=config.gather_across_devices

@@ -14,13 +14,14 @@ import os
 import platform
 import sys
 from pathlib import Path
-from typing import Any
-
-from sentence_transformers import SentenceTransformer
+from typing import TYPE_CHECKING, Any
 
 from inventory.layout import data_hashes, git_state
 from inventory.models import DEFAULT_MODEL, resolve_model
 from inventory.settings import TEMPLATE_VERSION
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 PACKAGES = ("torch", "transformers", "sentence-transformers", "datasets")
 WEIGHT_PATTERNS = ("*.safetensors", "*.bin")

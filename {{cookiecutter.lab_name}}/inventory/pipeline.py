@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from sentence_transformers import SentenceTransformer
+from typing import TYPE_CHECKING
 
 from inventory import evaluate, plotting, preprocess
 from inventory.config import RunConfig
@@ -21,6 +20,9 @@ from inventory.layout import scored_systems
 from inventory.models import load_model
 from inventory.progress import quiet_libraries
 from inventory.runs import Run, check_run, start_run
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 
 @dataclass

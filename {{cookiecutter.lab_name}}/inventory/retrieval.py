@@ -20,11 +20,14 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from inventory.datasets import Document, Record
+
+if TYPE_CHECKING:
+    import torch
 
 DEPTH = 100  # documents ranked per query: the deepest cut-off of METRICS
 METRICS = ("ndcg@10", "mrr@10", "map@100", "recall@1", "recall@10", "recall@100")
@@ -107,6 +110,8 @@ def dense_ranking(
     depth: int = DEPTH,
 ) -> Ranking:
     """Exact top-`depth` documents of every query by `similarity` (the model's score function)."""
+    import torch
+
     depth = min(depth, len(documents))
     query_tensor = torch.from_numpy(queries)
     best_scores, best_indices = [], []

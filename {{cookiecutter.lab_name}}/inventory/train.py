@@ -2,26 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from pathlib import Path
-
-import torch
-from datasets import Dataset, DatasetDict
-from sentence_transformers import SentenceTransformer
-from sentence_transformers.base.sampler import BatchSamplers
-from sentence_transformers.sentence_transformer import (
-    SentenceTransformerTrainer,
-    SentenceTransformerTrainingArguments,
-)
-from tqdm.auto import tqdm
-from transformers import (
-    PrinterCallback,
-    TrainerCallback,
-    TrainerControl,
-    TrainerState,
-    TrainingArguments,
-)
+from typing import TYPE_CHECKING
 
 from inventory import distributed
 from inventory.config import TrainConfig
@@ -29,9 +12,17 @@ from inventory.datasets import Document, Record
 from inventory.evaluate import dev_evaluator
 from inventory.files import check_space, write_folder, write_json
 from inventory.manifest import differences, encoding
-from inventory.progress import bar, muted
-from inventory.runs import Run, heartbeat
+from inventory.progress import muted
+from inventory.runs import Run
 
+if TYPE_CHECKING:
+    import torch
+    from datasets import Dataset, DatasetDict
+    from sentence_transformers import SentenceTransformer
+
+# sentence-transformers' BatchSamplers values (what train's batch_sampler takes)
+NO_DUPLICATES = "no_duplicates"  # a text appears at most once per batch
+PLAIN_SHUFFLE = "batch_sampler"  # any batch: for losses without in-batch negatives
 # Weight files a base model's folder may hold in several formats; the saved model has its own.
 WEIGHTS = {".safetensors", ".bin", ".h5", ".ot", ".msgpack", ".onnx", ".pt", ".pth"}
 
@@ -45,7 +36,7 @@ def train(
     run: Run,
     corpus: Sequence[Document] = (),
     recipe: str = "in-batch negatives",
-    batch_sampler: BatchSamplers = BatchSamplers.NO_DUPLICATES,
+    batch_sampler: str = NO_DUPLICATES,
 ) -> list[dict]:
     """Fine-tune `model` in place on `dataset` with `loss`; save it to run.final_dir and return
     the training log. The run's manifest records the recipe, the loss and the dataset's columns.
@@ -55,12 +46,23 @@ def train(
 
     `batch_sampler`: the default keeps a text from appearing twice in a batch, where it would be
     a false in-batch negative; a loss without in-batch negatives (pairs with labels) takes
-    BatchSamplers.BATCH_SAMPLER, a plain shuffle.
+    PLAIN_SHUFFLE.
 
     The dev split is evaluated four times during training, among a seeded sample of `corpus`
     (config.dev_queries, config.dev_corpus_sample). Under torchrun or accelerate launch every
     process trains on its share of the batches.
     """
+    import torch
+    from sentence_transformers.base.sampler import BatchSamplers
+    from sentence_transformers.sentence_transformer import (
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+    )
+    from transformers import PrinterCallback
+
+    from inventory.callbacks import ProgressLine
+
+    sampler = BatchSamplers(batch_sampler)
     args = SentenceTransformerTrainingArguments(
         output_dir=str(run.dir),  # the dev evaluator writes its CSV to run.dir/eval/
         num_train_epochs=config.epochs,
@@ -68,7 +70,7 @@ def train(
         learning_rate=config.learning_rate,
         warmup_steps=config.warmup,
         seed=config.seed,
-        batch_sampler=batch_sampler,
+        batch_sampler=sampler,
         eval_strategy="steps",
         eval_steps=0.25,  # fractions of the total number of steps
         logging_steps=0.05,
@@ -93,7 +95,7 @@ def train(
     training = encoding(model, prompts.get("anchor", shared), prompts.get("positive", shared))
     columns = dataset.column_names
     run.note(recipe={"name": recipe, "loss": type(loss).__name__, "columns": columns,
-                     "batch_sampler": batch_sampler.value})  # fmt: skip
+                     "batch_sampler": sampler.value})  # fmt: skip
     trainer.remove_callback(PrinterCallback)  # one short line per dev evaluation instead
     trainer.add_callback(ProgressLine())
     _check_space(model, run)
@@ -131,45 +133,3 @@ def model_bytes(model: torch.nn.Module) -> int:
         return weights
     others = [path for path in folder.iterdir() if path.is_file() and path.suffix not in WEIGHTS]
     return weights + sum(path.stat().st_size for path in others)
-
-
-class ProgressLine(TrainerCallback):
-    """A step bar on a terminal, and "step 3/7  loss 0.2157  dev ndcg@10 0.9620" per dev run."""
-
-    loss = float("nan")
-    steps: tqdm | None = None
-
-    def on_step_end(
-        self,
-        args: TrainingArguments,
-        state: TrainerState,
-        control: TrainerControl,
-        **kwargs: object,
-    ) -> None:
-        if not state.is_world_process_zero:
-            return
-        heartbeat()  # a long training keeps its run heard from
-        if self.steps is None:
-            self.steps = bar(state.max_steps, "training", unit="step")
-        self.steps.update(state.global_step - self.steps.n)
-        if state.global_step >= state.max_steps:
-            self.steps.close()
-
-    def on_log(
-        self,
-        args: TrainingArguments,
-        state: TrainerState,
-        control: TrainerControl,
-        logs: dict[str, float] | None = None,
-        **kwargs: object,
-    ) -> None:
-        logs = logs or {}
-        self.loss = logs.get("loss", self.loss)
-        ndcg = [value for key, value in logs.items() if key.endswith("_ndcg@10")]
-        if ndcg and state.is_world_process_zero:
-            tqdm.write(
-                f"step {state.global_step}/{state.max_steps}  loss {self.loss:.4f}  "
-                f"dev ndcg@10 {ndcg[0]:.4f}",
-                file=sys.stdout,
-            )  # above the step bar
-            sys.stdout.flush()

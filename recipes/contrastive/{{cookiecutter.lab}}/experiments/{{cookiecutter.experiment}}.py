@@ -12,14 +12,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the lab folder, home of `inventory`
 
-from sentence_transformers.base.sampler import BatchSamplers
-from sentence_transformers.sentence_transformer.losses import OnlineContrastiveLoss
-
 from inventory import pipeline
 from inventory.config import TrainConfig, parse_args
-from inventory.pairs import PairOptions, to_pair_dataset
+from inventory.pairs import PairOptions, contrastive_loss, to_pair_dataset
 from inventory.runner import run_experiment
-from inventory.train import train
+from inventory.train import PLAIN_SHUFFLE, train
 
 
 def main() -> None:
@@ -34,9 +31,9 @@ def main() -> None:
     # in-batch negatives), so a text repeated in a batch is harmless: a plain shuffle, which
     # also lets a query's positive and negative pairs meet in one batch.
     dataset = to_pair_dataset(splits.train)
-    loss = OnlineContrastiveLoss(model, margin=config.options.margin)
+    loss = contrastive_loss(model, config.options)
     log = train(model, dataset, loss, splits.dev, config.train, experiment.run, splits.corpus,
-                recipe="contrastive", batch_sampler=BatchSamplers.BATCH_SAMPLER)  # fmt: skip
+                recipe="contrastive", batch_sampler=PLAIN_SHUFFLE)  # fmt: skip
 
     # 3. Gold after fine-tuning, the hybrid with BM25, metrics.json and the report page.
     pipeline.finish(experiment, log)

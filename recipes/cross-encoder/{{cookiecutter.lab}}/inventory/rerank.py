@@ -19,25 +19,13 @@ from __future__ import annotations
 import csv
 import random
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-import transformers
-from datasets import Dataset
-from sentence_transformers import SentenceTransformer
-from sentence_transformers.base.evaluation.evaluator import BaseEvaluator
-from sentence_transformers.cross_encoder import (
-    CrossEncoder,
-    CrossEncoderTrainer,
-    CrossEncoderTrainingArguments,
-)
-from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
-from transformers import PrinterCallback
 
 from inventory import distributed, pipeline
 from inventory.bm25 import bm25_ranking
-from inventory.config import RunConfig
+from inventory.config import RunConfig, option
 from inventory.datasets import Record
 from inventory.embeddings import CACHE_DIR, EmbeddingCache
 from inventory.errors import LabError
@@ -50,7 +38,13 @@ from inventory.progress import interactive, muted
 from inventory.retrieval import Ranking, Task, build_task, dense_ranking
 from inventory.retrieval import per_query_metrics as scores_of
 from inventory.rows import pair_columns
-from inventory.train import ProgressLine, model_bytes
+from inventory.train import model_bytes
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.base.evaluation.evaluator import BaseEvaluator
+    from sentence_transformers.cross_encoder import CrossEncoder
 
 FIRST_STAGES = ("auto", "dense", "hybrid")
 DEV_METRICS = ("ndcg@10", "mrr@10", "recall@10")
@@ -61,12 +55,16 @@ CSV_NAME = "CrossEncoderReranking_evaluation_gold_results.csv"
 class RerankOptions(MiningOptions):
     """Mining settings (negatives for training), plus the reranker's own."""
 
-    reranker: str = ""  # a CrossEncoder checkpoint; "": the base model's weights with a new head
-    rerank_k: int = 20  # first-stage documents reranked per query
-    # Tokens of query and passage together. 128 on NFCorpus: 476 s a run, dev ndcg@10 0.2188;
-    # 256 took 998 s (over the 15 minutes a run may take on a 2-core CPU) for 0.2229.
-    reranker_max_length: int = 128
-    first_stage: str = "auto"  # "dense", "hybrid", or "auto": the stronger of them on dev
+    reranker: str = option(
+        "", "a CrossEncoder checkpoint; empty: the base model's weights with a new head"
+    )
+    rerank_k: int = option(20, "first-stage documents reranked per query")
+    # 128 on NFCorpus: 476 s a run, dev ndcg@10 0.2188; 256 took 998 s (over the 15 minutes a
+    # run may take on a 2-core CPU) for 0.2229.
+    reranker_max_length: int = option(128, "tokens of query and passage together")
+    first_stage: str = option(
+        "auto", "what the reranker reorders: dense, hybrid, or auto (the stronger on dev)"
+    )
 
 
 @dataclass
@@ -149,6 +147,9 @@ def base_rankings(model: SentenceTransformer, task: Task) -> tuple[Ranking, Rank
 
 def load_reranker(config: RunConfig) -> CrossEncoder:
     """--reranker's checkpoint, or the base model's weights with a new one-logit head (seeded)."""
+    import transformers
+    from sentence_transformers.cross_encoder import CrossEncoder
+
     named = config.options.reranker
     source = named or resolve_model(config.base_model)
     transformers.set_seed(config.train.seed)  # the new head's initial weights
@@ -205,26 +206,33 @@ def score(
     return metrics
 
 
-class DevReranking(BaseEvaluator):
+def dev_reranking(first: FirstStage, k: int) -> BaseEvaluator:
     """Dev during training: a sample of dev queries, their first-stage top-k reranked, scored
     like gold (a positive the first stage missed counts as missed)."""
+    from sentence_transformers.base.evaluation.evaluator import BaseEvaluator
 
-    def __init__(self, first: FirstStage, k: int) -> None:
-        super().__init__()
-        self.first, self.k = first, k
-        self.primary_metric = "ndcg@10"
+    class DevReranking(BaseEvaluator):
+        def __init__(self, first: FirstStage, k: int) -> None:
+            super().__init__()
+            self.first, self.k = first, k
+            self.primary_metric = "ndcg@10"
 
-    def __call__(
-        self, model: CrossEncoder, output_path: str | None = None, epoch: float = -1,
-        steps: int = -1,
-    ) -> dict[str, float]:  # fmt: skip
-        ranking = rerank(model, self.first.dev, self.first.dev_ranking, self.k)
-        values = scores_of(ranking, self.first.dev.relevant)
-        return self.prefix_name_to_metrics({m: float(values[m].mean()) for m in DEV_METRICS}, "dev")
+        def __call__(
+            self, model: CrossEncoder, output_path: str | None = None, epoch: float = -1,
+            steps: int = -1,
+        ) -> dict[str, float]:  # fmt: skip
+            ranking = rerank(model, self.first.dev, self.first.dev_ranking, self.k)
+            values = scores_of(ranking, self.first.dev.relevant)
+            means = {m: float(values[m].mean()) for m in DEV_METRICS}
+            return self.prefix_name_to_metrics(means, "dev")
+
+    return DevReranking(first, k)
 
 
 def labelled_pairs(records: list[Record]) -> Dataset:
     """(query, passage, label) rows: 1 for each positive, 0 for each mined negative."""
+    from datasets import Dataset
+
     return Dataset.from_dict(pair_columns(records))
 
 
@@ -233,6 +241,16 @@ def train_reranker(
 ) -> list[dict]:
     """Fine-tune `reranker` in place with BinaryCrossEntropyLoss (positives weighted by the
     negatives' share); save it to final/ and return the training log."""
+    import torch
+    from sentence_transformers.cross_encoder import (
+        CrossEncoderTrainer,
+        CrossEncoderTrainingArguments,
+    )
+    from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
+    from transformers import PrinterCallback
+
+    from inventory.callbacks import ProgressLine
+
     config, run = experiment.config.train, experiment.run
     labels = np.asarray(pairs["label"])
     pos_weight = float((labels == 0).sum() / max(1, (labels == 1).sum()))
@@ -254,7 +272,7 @@ def train_reranker(
         disable_tqdm=True,
     )
     loss = BinaryCrossEntropyLoss(reranker, pos_weight=torch.tensor(pos_weight))
-    evaluator = DevReranking(first, experiment.config.options.rerank_k)
+    evaluator = dev_reranking(first, experiment.config.options.rerank_k)
     with muted():
         trainer = CrossEncoderTrainer(
             model=reranker, args=args, train_dataset=pairs, loss=loss, evaluator=evaluator

@@ -48,14 +48,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from datasets import Dataset, DatasetDict
-from sentence_transformers import SentenceTransformer
-from sentence_transformers.util import mine_hard_negatives
 
 from inventory import distributed
+from inventory.config import option
 from inventory.datasets import Record, Splits, read_records
 from inventory.embeddings import CACHE_DIR, EmbeddingCache
 from inventory.errors import LabError
@@ -63,6 +61,10 @@ from inventory.files import write_json, write_text
 from inventory.pipeline import Experiment
 from inventory.progress import interactive
 from inventory.rows import triplet_columns
+
+if TYPE_CHECKING:
+    from datasets import Dataset, DatasetDict
+    from sentence_transformers import SentenceTransformer
 
 GUARDS = ("positive", "same_text_positive", "range_min", "max_score", "margin")
 SAMPLING = ("top", "random")
@@ -73,12 +75,17 @@ AUDIT_MARGIN = 0.05  # the band the audit checks when the margin guard is off
 class MiningOptions:
     """How negatives are mined (each field is a command-line flag, e.g. --num-negatives)."""
 
-    num_negatives: int = 1  # kept per query; each training row holds all of them
-    range_min: int = 2  # the most similar candidates skipped (after known positives)
-    range_max: int = 200  # candidates ranked per query (chosen on NFCorpus dev; 50 found fewer)
-    margin: float = 0.05  # relative to the query's lowest positive score; < 0: off
-    max_score: float = 0.9  # candidates more similar than this to the query are skipped
-    sampling: str = "top"  # "top": the most similar eligible ones; "random": a seeded sample
+    num_negatives: int = option(1, "kept per query; each training row holds all of them")
+    range_min: int = option(2, "the most similar candidates skipped (after known positives)")
+    # 200 chosen on NFCorpus dev; 50 found fewer
+    range_max: int = option(200, "candidates ranked per query")
+    margin: float = option(
+        0.05, "skip candidates above p - |p| * margin, p the query's lowest positive score; <0: off"
+    )
+    max_score: float = option(0.9, "candidates more similar than this to the query are skipped")
+    sampling: str = option(
+        "top", "top: the most similar eligible candidates; random: a seeded sample of them"
+    )
 
 
 @dataclass
@@ -136,6 +143,9 @@ def candidates(
     """Each train query's top `range_max` pool documents by the base model, positives included,
     from `mine_hard_negatives` without its filters (they are applied and counted in `guard`).
     With `cache` (of `model`), the library reads its vectors instead of encoding the texts."""
+    from datasets import Dataset
+    from sentence_transformers.util import mine_hard_negatives
+
     pairs = list(dict.fromkeys((r.query, text) for r in train for text in r.pos))
     depth = min(options.range_max, len(set(pool) | {text for _, text in pairs}))
     dataset = Dataset.from_dict({"query": [q for q, _ in pairs], "positive": [p for _, p in pairs]})
@@ -355,6 +365,8 @@ def with_negatives(records: Iterable[Record], num_negatives: int) -> Dataset | D
     rows go to a second dataset, "in_batch" (anchor, positive), beside "mined", and the trainer
     draws each batch from one of them, in proportion to their sizes.
     """
+    from datasets import Dataset, DatasetDict
+
     records = list(records)
     mined = triplet_columns([r for r in records if r.neg], num_negatives)
     in_batch = triplet_columns([r for r in records if not r.neg])

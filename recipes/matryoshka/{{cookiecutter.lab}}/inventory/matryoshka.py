@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sentence_transformers import SentenceTransformer
-from sentence_transformers.sentence_transformer.losses import MatryoshkaLoss
 
 from inventory import distributed
-from inventory.config import TrainConfig
+from inventory.config import TrainConfig, option
 from inventory.errors import LabError
 from inventory.evaluate import GoldEvaluation
 from inventory.losses import InBatchOptions, in_batch_negatives
 from inventory.retrieval import dense_ranking, mean_metrics, per_query_metrics
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.losses import MatryoshkaLoss
 
 KEY = "matryoshka"  # metrics.json["matryoshka"][dim][system]: gold metrics at that dimension
 
@@ -30,7 +33,9 @@ class MatryoshkaOptions(InBatchOptions):
     """--dims: the truncations trained and scored besides the model's own dimension; none given:
     the three powers of two below it (384 -> 256 128 64, 768 -> 512 256 128)."""
 
-    dims: tuple[int, ...] = ()
+    dims: tuple[int, ...] = option(
+        (), "dimensions trained and scored besides the full one; none: three powers of two below it"
+    )
 
 
 def matryoshka_dims(full: int, requested: Sequence[int] = ()) -> tuple[int, ...]:
@@ -48,6 +53,8 @@ def matryoshka_loss(
     model: SentenceTransformer, config: TrainConfig, options: MatryoshkaOptions
 ) -> MatryoshkaLoss:
     """In-batch negatives (cached with --cached) at every dimension, each weighted 1."""
+    from sentence_transformers.sentence_transformer.losses import MatryoshkaLoss
+
     full = model.get_embedding_dimension() or 0
     dims = matryoshka_dims(full, options.dims)
     return MatryoshkaLoss(model, in_batch_negatives(model, config, options), dims)
