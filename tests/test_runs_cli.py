@@ -254,7 +254,7 @@ def test_compare_warns_when_runs_were_scored_with_different_relevance(lab: Path)
         "relevant at grade >= 1) differs from exp_01_baseline/20261101-090000's (binary)" in text
     )
     assert "exp_01_baseline/20261103-090000: mean Δ ndcg@10" in text  # binary and binary: paired
-    assert re.search(r"gold\s+│\s+relevance\s+│\s+binary\s+│\s+graded,", out)
+    assert re.search(r"relevance\s+│\s+│\s+binary\s+│\s+graded,", out)
 
     _, out, _ = emb("compare", str(old), str(binary))  # a run from before: binary, like it was
     assert "warning" not in out and "mean Δ ndcg@10" in out
