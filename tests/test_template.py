@@ -27,7 +27,8 @@ EXPECTED_FILES = {
         for module in (
             "__init__", "bm25", "config", "contract", "datasets", "distributed", "embeddings",
             "errors", "evaluate", "files", "fusion", "manifest", "models", "plotting", "preprocess",
-            "losses", "pipeline", "progress", "retrieval", "runner", "runs", "settings", "train",
+            "losses", "pipeline", "progress", "retrieval", "runner", "runs", "settings",
+            "significance", "train",
         )
     ),
     *(
@@ -36,7 +37,7 @@ EXPECTED_FILES = {
             "conftest", "test_bm25_fusion", "test_config_and_runs", "test_contract",
             "test_datasets", "test_distributed", "test_embeddings", "test_evaluate",
             "test_losses", "test_manifest", "test_models", "test_plotting", "test_preprocess",
-            "test_progress", "test_retrieval",
+            "test_progress", "test_retrieval", "test_significance",
         )
     ),
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,13 +20,13 @@ import numpy as np
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
 
-from inventory import distributed
+from inventory import distributed, significance
 from inventory.bm25 import SETTINGS as BM25_SETTINGS
 from inventory.bm25 import bm25_ranking
 from inventory.datasets import Document, Record
 from inventory.embeddings import EmbeddingCache
 from inventory.files import write_json, write_text
-from inventory.fusion import RRF_K, choose_weight, fuse
+from inventory.fusion import RRF_K, choose_fusion, fuse
 from inventory.retrieval import (
     DEPTH,
     METRICS,
@@ -126,7 +127,8 @@ class GoldEvaluation:
     def score_hybrid(
         self, model: SentenceTransformer, dev: Sequence[Record], cache: EmbeddingCache
     ) -> dict[str, float]:
-        """Fuse the "after" ranking with BM25; the fusion weight is chosen on dev, never on gold.
+        """Fuse the "after" ranking with BM25; the fusion is chosen on dev, never on gold
+        (equal-weight RRF unless another fusion beats it beyond noise: inventory/fusion.py).
 
         Dev is ranked against its own passages plus the same corpus as gold, so the vectors of
         corpus documents come from `cache` (the fine-tuned model's) without a new encoding.
@@ -136,17 +138,20 @@ class GoldEvaluation:
         documents = cache.encode(task.documents, "document", "dev corpus (after)")
         dense = dense_ranking(queries, documents, model.similarity)
         sparse = bm25_ranking(task.documents, task.queries)
-        weight, dev_ndcg = choose_weight(dense, sparse, task.relevant)
-        self.rankings["hybrid"] = fuse(self.rankings["after"], self.rankings["bm25"], weight)
+        fusion, choice = choose_fusion(dense, sparse, task.relevant)
+        if line := significance.warning(choice):
+            print(line, file=sys.stderr)
+        self.rankings["hybrid"] = fuse(self.rankings["after"], self.rankings["bm25"], fusion)
         self.per_query["hybrid"] = per_query_metrics(self.rankings["hybrid"], self.task.relevant)
         dev_alone = {
             name: float(per_query_metrics(ranking, task.relevant)["ndcg@10"].mean())
             for name, ranking in (("after", dense), ("bm25", sparse))
         }  # on dev, to choose between settings without looking at gold
         self.hybrid_config = {
-            "method": "rrf", "weight": weight, "rrf_k": RRF_K, "fused": ["after", "bm25"],
-            "chosen_on": "dev", "dev_ndcg@10": dev_ndcg,
+            "method": fusion.method, "weight": fusion.weight, "rrf_k": RRF_K,
+            "fused": ["after", "bm25"], "chosen_on": "dev", "dev_ndcg@10": choice.dev[fusion.name],
             "dev_ndcg@10_alone": dev_alone, "dev_queries": len(task.queries),
+            "choice": choice.record(),
         }  # fmt: skip
         return mean_metrics(self.per_query["hybrid"])
 
