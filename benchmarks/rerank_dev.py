@@ -32,7 +32,7 @@ def main() -> None:
     sys.path.insert(0, str(args.lab.resolve()))
     from inventory import preprocess
     from inventory.datasets import load_splits
-    from inventory.fusion import fuse
+    from inventory.fusion import Fusion, fuse
     from inventory.models import load_model
     from inventory.progress import quiet_libraries
     from inventory.rerank import RerankOptions, base_rankings, rerank
@@ -50,7 +50,7 @@ def main() -> None:
         task = build_task(splits.dev, "dev", splits.corpus)
         ranking, sparse = base_rankings(model, task)
         if first["system"] == "hybrid":
-            ranking = fuse(ranking, sparse, first["hybrid_weight"])
+            ranking = fuse(ranking, sparse, hybrid_fusion(first, Fusion))
         known = {field.name for field in fields(RerankOptions)}
         options = RerankOptions(**{k: v for k, v in config["options"].items() if k in known})
         reranker = CrossEncoder(str(run_dir / "final"), max_length=options.reranker_max_length)
@@ -61,6 +61,13 @@ def main() -> None:
         cells = " | ".join(f"{value:.4f}" for value in row)
         flags = " ".join(own_flags(manifest.get("command", {}).get("argv", [])[2:]))
         print(f"| {run_dir.name} | {flags} | {cells} | {seconds:.0f} |", flush=True)
+
+
+def hybrid_fusion(first_stage: dict, fusion_type: type) -> object:
+    """The first stage's fusion; runs before the rule on dev recorded only an RRF weight."""
+    if "hybrid_fusion" in first_stage:
+        return fusion_type(**first_stage["hybrid_fusion"])
+    return fusion_type("rrf", first_stage["hybrid_weight"])
 
 
 SWEEP_FLAGS = ("--data-dir", "--output-dir")  # set by the sweep, the same for every run

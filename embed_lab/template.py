@@ -53,6 +53,12 @@ def load_liveness() -> ModuleType:
     return load_lab_module("liveness")
 
 
+def load_significance() -> ModuleType:
+    """The lab's inventory/significance.py: the paired test `emb compare` runs, the one the lab
+    makes every choice on dev by (numpy and scipy only)."""
+    return load_lab_module("significance")
+
+
 def _load_module(source: Path, name: str) -> ModuleType:
     """Import `source` as module `name`, registered in sys.modules (dataclasses look their module
     up there, pickled classes are found there, and worker processes share one copy)."""

@@ -5,6 +5,7 @@ runs' fine-tuned models ("after" rows of eval/per_query.csv, matched by query_id
 hypothesis either run is as likely to have produced each query's score, so the sign of each
 per-query difference is flipped at random (scipy.stats.permutation_test, permutation_type
 "samples", two-sided, 10,000 resamples, exact when there are fewer sign patterns than that).
+It is the lab's own test (inventory/significance.py), the one every choice on dev is made by.
 
 Runs whose gold was scored with different relevance (graded or binary, metrics.json "relevance")
 are shown with a warning, and never paired: their figures measure different things.
@@ -19,8 +20,8 @@ from rich.console import Console
 from rich.table import Table
 
 from embed_lab.runs.store import RunRecord, layout, per_query
+from embed_lab.template import load_significance
 
-RESAMPLES = 10_000
 TOP = 5
 IGNORED = {
     "run_id",
@@ -128,19 +129,10 @@ def paired_test(baseline: RunRecord, other: RunRecord) -> Paired | str:
     if len(common) < 2:
         return f"{other.label}: fewer than 2 queries in common with {baseline.label}"
     import numpy as np
-    from scipy.stats import permutation_test
 
     a = np.array([scores[0][q] for q in common])
     b = np.array([scores[1][q] for q in common])
-    result = permutation_test(
-        (b, a),
-        lambda x, y, axis: np.mean(x - y, axis=axis),
-        permutation_type="samples",
-        vectorized=True,
-        n_resamples=RESAMPLES,
-        alternative="two-sided",
-        rng=np.random.default_rng(0),
-    )
+    p_value = load_significance().paired_p_value(b, a)
     differences = b - a
     order = np.argsort(differences, kind="stable")
     rows = [(common[i], float(a[i]), float(b[i])) for i in order]
@@ -149,7 +141,7 @@ def paired_test(baseline: RunRecord, other: RunRecord) -> Paired | str:
         other=other.label,
         queries=len(common),
         mean_difference=float(differences.mean()),
-        p_value=float(result.pvalue),
+        p_value=p_value,
         wins=int((differences > 0).sum()),
         losses=int((differences < 0).sum()),
         ties=int((differences == 0).sum()),

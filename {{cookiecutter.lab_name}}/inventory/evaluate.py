@@ -13,19 +13,20 @@ import csv
 import functools
 import io
 import random
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from inventory import distributed
+from inventory import distributed, significance
 from inventory.bm25 import SETTINGS as BM25_SETTINGS
 from inventory.bm25 import bm25_ranking
 from inventory.datasets import Document, Record
 from inventory.embeddings import EmbeddingCache
 from inventory.files import write_json, write_text
-from inventory.fusion import RRF_K, choose_weight, fuse
+from inventory.fusion import RRF_K, choose_fusion, fuse
 from inventory.retrieval import (
     DEPTH,
     METRICS,
@@ -202,7 +203,8 @@ class GoldEvaluation:
     def score_hybrid(
         self, model: SentenceTransformer, dev: Sequence[Record], cache: EmbeddingCache
     ) -> dict[str, float]:
-        """Fuse the "after" ranking with BM25; the fusion weight is chosen on dev, never on gold.
+        """Fuse the "after" ranking with BM25; the fusion is chosen on dev, never on gold
+        (equal-weight RRF unless another fusion beats it beyond noise: inventory/fusion.py).
 
         Dev is ranked against its own passages plus the same corpus as gold, so the vectors of
         corpus documents come from `cache` (the fine-tuned model's) without a new encoding.
@@ -212,18 +214,21 @@ class GoldEvaluation:
         documents = cache.encode(task.documents, "document", "dev corpus (after)")
         dense = dense_ranking(queries, documents, model.similarity)
         sparse = bm25_ranking(task.documents, task.queries)
-        weight, dev_ndcg = choose_weight(dense, sparse, task.relevant)
+        fusion, choice = choose_fusion(dense, sparse, task.relevant)
+        if line := significance.warning(choice):
+            print(line, file=sys.stderr)
         dev_alone = {
             name: float(per_query_metrics(ranking, task.relevant)["ndcg@10"].mean())
             for name, ranking in (("after", dense), ("bm25", sparse))
         }  # on dev, to choose between settings without looking at gold
         self.add_config("hybrid", {
-            "method": "rrf", "weight": weight, "rrf_k": RRF_K, "fused": ["after", "bm25"],
-            "chosen_on": "dev", "dev_ndcg@10": dev_ndcg,
+            "method": fusion.method, "weight": fusion.weight, "rrf_k": RRF_K,
+            "fused": ["after", "bm25"], "chosen_on": "dev", "dev_ndcg@10": choice.dev[fusion.name],
             "dev_ndcg@10_alone": dev_alone, "dev_queries": len(task.queries),
+            "choice": choice.record(),
         })  # fmt: skip
         self.set_dev(dev_alone["after"], len(task.queries), ranked_against="dev passages + corpus")
-        hybrid = fuse(self.rankings["after"], self.rankings["bm25"], weight)
+        hybrid = fuse(self.rankings["after"], self.rankings["bm25"], fusion)
         return self.add_system("hybrid", hybrid)
 
     @distributed.main_process

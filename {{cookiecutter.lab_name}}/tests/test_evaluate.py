@@ -47,9 +47,12 @@ def test_gold_scores_every_system_and_writes_metrics_and_per_query(static_model,
     assert metrics["bm25"]["ndcg@10"] > 0.5  # each gold query shares words with its passage
     config = metrics["hybrid_config"]
     assert config["chosen_on"] == "dev" and 0.0 <= config["weight"] <= 1.0
-    # Weights 1 and 0 are the fine-tuned model and BM25 alone: the chosen fusion is no worse on dev.
     assert set(config["dev_ndcg@10_alone"]) == {"after", "bm25"}
-    assert config["dev_ndcg@10"] >= max(config["dev_ndcg@10_alone"].values()) - 1e-6
+    choice = config["choice"]  # what was compared on dev, and why the fusion was kept or changed
+    assert choice["default"] == "rrf@0.5"
+    assert choice["chosen"] == f"{config['method']}@{config['weight']:g}"
+    assert set(choice["dev"]) == {"rrf@0.5", *choice["p_value"]} and len(choice["p_value"]) == 8
+    assert config["dev_ndcg@10"] == pytest.approx(choice["dev"][choice["chosen"]], abs=1e-6)
     assert metrics["bm25_config"]["library"] == "bm25s"
     assert metrics["dev"] == {
         "ndcg@10": config["dev_ndcg@10_alone"]["after"],

@@ -1,8 +1,9 @@
 """Reranking: a cross-encoder reorders the first stage's top-k, scored on gold before and after.
 
-The first stage is the base bi-encoder's ranking or its hybrid with BM25 (reciprocal-rank fusion,
-weight chosen on dev), by default whichever scores the better ndcg@10 on dev; metrics.json says
-which. The reranker is trained with BinaryCrossEntropyLoss on (query, passage, label) pairs: the
+The first stage is the base bi-encoder's ranking or its hybrid with BM25 (the fusion chosen on
+dev, inventory/fusion.py). By default it is the hybrid, unless the dense ranking beats it on dev
+beyond noise (inventory/significance.py); metrics.json says which, and why.
+The reranker is trained with BinaryCrossEntropyLoss on (query, passage, label) pairs: the
 train positives (1) and negatives mined with the base model (0, inventory/mining.py).
 
 Scoring is honest: only the first stage's top `rerank_k` documents are reranked, the documents
@@ -18,19 +19,20 @@ from __future__ import annotations
 
 import csv
 import random
+import sys
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from inventory import distributed, pipeline
+from inventory import distributed, pipeline, significance
 from inventory.bm25 import bm25_ranking
 from inventory.config import RunConfig, option
 from inventory.datasets import Record
 from inventory.embeddings import CACHE_DIR, EmbeddingCache
 from inventory.errors import LabError
 from inventory.files import write_folder, write_json
-from inventory.fusion import choose_weight, fuse
+from inventory.fusion import choose_fusion, fuse
 from inventory.mining import MiningOptions, check_options
 from inventory.models import resolve_model
 from inventory.pipeline import Experiment
@@ -63,7 +65,9 @@ class RerankOptions(MiningOptions):
     # run may take on a 2-core CPU) for 0.2229.
     reranker_max_length: int = option(128, "tokens of query and passage together")
     first_stage: str = option(
-        "auto", "what the reranker reorders: dense, hybrid, or auto (the stronger on dev)"
+        "auto",
+        "what the reranker reorders: dense, hybrid, or auto (the hybrid unless dense "
+        "beats it on dev beyond noise)",
     )
 
 
@@ -96,31 +100,40 @@ def check(config: RunConfig) -> None:
 
 
 def first_stage(experiment: Experiment, options: RerankOptions) -> FirstStage:
-    """The base bi-encoder's ranking or its hybrid with BM25, picked by ndcg@10 on dev.
+    """The base bi-encoder's ranking or its hybrid with BM25, chosen on dev (module docstring).
 
-    Dev ranks its passages plus the corpus, like gold; the hybrid's weight is chosen on dev too.
+    Dev ranks its passages plus the corpus, like gold; the hybrid's fusion is chosen on dev too.
     """
     model, splits, gold = experiment.model, experiment.splits, experiment.gold
     task = build_task(splits.dev, "dev", splits.corpus)
     with experiment.run.phase("first stage"):
         dense, sparse = base_rankings(model, task)
-        weight, hybrid_ndcg = choose_weight(dense, sparse, task.relevant)
-    dense_ndcg = float(scores_of(dense, task.relevant)["ndcg@10"].mean())
-    system = options.first_stage
-    if system == "auto":
-        system = "hybrid" if hybrid_ndcg > dense_ndcg else "dense"
+        fusion, fusion_choice = choose_fusion(dense, sparse, task.relevant)
+    hybrid = fuse(dense, sparse, fusion)
+    choice = significance.choose(
+        {name: scores_of(ranking, task.relevant)["ndcg@10"]
+         for name, ranking in (("hybrid", hybrid), ("dense", dense))},
+        default="hybrid",
+    )  # fmt: skip
+    if line := significance.warning(choice):
+        print(line, file=sys.stderr)
+    system = choice.chosen if options.first_stage == "auto" else options.first_stage
     gold_ranking, dev_ranking = gold.rankings["before"], dense
     if system == "hybrid":
-        gold_ranking = fuse(gold_ranking, gold.rankings["bm25"], weight)
-        dev_ranking = fuse(dense, sparse, weight)
+        gold_ranking = fuse(gold_ranking, gold.rankings["bm25"], fusion)
+        dev_ranking = hybrid
     config = {
         "system": system,
-        "chosen_by": "ndcg@10 on dev" if options.first_stage == "auto" else "--first-stage",
+        "chosen_by": "dev (hybrid unless dense beats it beyond noise)"
+        if options.first_stage == "auto"
+        else "--first-stage",
         "dense": "the base model, exact top-100 by its similarity",
-        "hybrid": "reciprocal-rank fusion of dense and BM25, weight chosen on dev",
-        "hybrid_weight": weight,
-        "dev_ndcg@10": {"dense": dense_ndcg, "hybrid": hybrid_ndcg},
+        "hybrid": "dense and BM25 fused, the fusion chosen on dev",
+        "hybrid_fusion": {"method": fusion.method, "weight": fusion.weight},
+        "dev_ndcg@10": {"dense": choice.dev["dense"], "hybrid": choice.dev["hybrid"]},
         "dev_queries": len(task.queries),
+        "choice": choice.record(),
+        "fusion_choice": fusion_choice.record(),
     }
     experiment.run.note(first_stage=config)
     train = experiment.config.train  # a seeded sample of dev queries is scored during training
