@@ -93,8 +93,10 @@ def test_baseline_with_tiny_model_leaves_every_artifact(lab: Path, tiny_run) -> 
     model = SentenceTransformer(str(run / "final"))
     assert model.encode(["the pump is loud"]).shape == (1, 32)
 
-    assert process.stderr == "", "no bars or library noise when stderr is not a terminal"
     metrics = json.loads((run / "eval" / "metrics.json").read_text(encoding="utf-8"))
+    # The lab's own warning may say that dev is too small to choose the hybrid's fusion.
+    noise = [line for line in process.stderr.splitlines() if not line.startswith("warning: dev ")]
+    assert noise == [], "no bars or library noise when stderr is not a terminal"
     assert {"before", "after", "delta", "bm25", "hybrid", "hybrid_config"} <= set(metrics)
     for stage in SYSTEMS + ("delta",):
         assert set(metrics[stage]) == METRICS
