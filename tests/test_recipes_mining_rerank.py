@@ -372,10 +372,10 @@ def test_cross_encoder_reranks_honestly_and_learns(rerank_run) -> None:
     config = metrics["rerank_config"]
     assert config["k"] == 20 and config["always_rerank_positives"] is False
     first = config["first_stage"]
-    stronger = (
-        "hybrid" if first["dev_ndcg@10"]["hybrid"] > first["dev_ndcg@10"]["dense"] else "dense"
-    )
-    assert first["system"] == stronger and first["chosen_by"] == "ndcg@10 on dev"
+    choice = first["choice"]  # the hybrid, unless dense beats it on dev beyond noise
+    assert (choice["default"], first["system"]) == ("hybrid", choice["chosen"])
+    assert first["chosen_by"].startswith("dev") and set(choice["dev"]) == {"dense", "hybrid"}
+    assert first["system"] == "hybrid" or choice["p_holm"]["dense"] < choice["alpha"]
     assert metrics["after"]["ndcg@10"] > metrics["before"]["ndcg@10"]
     # Reranking the top 20 reorders, never adds: what the first stage missed stays missed.
     for system in ("before", "after"):
