@@ -28,7 +28,7 @@ EXPECTED_FILES = {
             "__init__", "bm25", "config", "contract", "datasets", "distributed", "embeddings",
             "errors", "evaluate", "files", "fusion", "manifest", "models", "plotting", "preprocess",
             "losses", "pipeline", "progress", "retrieval", "runner", "runs", "settings",
-            "significance", "train",
+            "significance", "train", "trial",
         )
     ),
     *(
@@ -37,7 +37,7 @@ EXPECTED_FILES = {
             "conftest", "test_bm25_fusion", "test_config_and_runs", "test_contract",
             "test_datasets", "test_distributed", "test_embeddings", "test_evaluate",
             "test_losses", "test_manifest", "test_models", "test_plotting", "test_preprocess",
-            "test_progress", "test_retrieval", "test_significance",
+            "test_progress", "test_retrieval", "test_significance", "test_trial",
         )
     ),
 }

@@ -37,6 +37,7 @@ def summary(run: RunRecord) -> dict[str, Any]:
         "hyperparameters": {key: train[key] for key in KEY_HYPERPARAMETERS if key in train},
         "ndcg@10": {stage: run.metric(stage, "ndcg@10") for stage in ("before", "after")},
         "duration_s": run.manifest.get("duration_s"),
+        "sweep": run.manifest.get("sweep"),
         "path": str(run.dir),
     }
 
@@ -63,7 +64,8 @@ def render_table(runs: list[RunRecord], console: Console) -> None:
         row = summary(run)
         before, after = row["ndcg@10"]["before"], row["ndcg@10"]["after"]
         status = row["status"]
-        colour = {"completed": "green", "failed": "red", "interrupted": "yellow"}.get(status, "")
+        colour = {"completed": "green", "failed": "red", "interrupted": "yellow",
+                  "pruned": "blue"}.get(status, "")  # pruned: an emb sweep trial stopped early
         table.add_row(
             row["experiment"],
             row["run_id"],

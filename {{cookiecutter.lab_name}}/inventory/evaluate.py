@@ -104,6 +104,7 @@ class GoldEvaluation:
         self.rankings: dict[str, Ranking] = {}
         self.per_query: dict[str, dict[str, np.ndarray]] = {}
         self.hybrid_config: dict = {}
+        self.dev_per_query: tuple[list[str], np.ndarray] | None = None  # after, on full dev
         if distributed.is_main_process():
             self.rankings["bm25"] = bm25_ranking(self.task.documents, self.task.queries)
             self.per_query["bm25"] = per_query_metrics(self.rankings["bm25"], self.task.relevant)
@@ -147,6 +148,7 @@ class GoldEvaluation:
             name: float(per_query_metrics(ranking, task.relevant)["ndcg@10"].mean())
             for name, ranking in (("after", dense), ("bm25", sparse))
         }  # on dev, to choose between settings without looking at gold
+        self.dev_per_query = (task.query_ids, per_query_metrics(dense, task.relevant)["ndcg@10"])
         self.hybrid_config = {
             "method": fusion.method, "weight": fusion.weight, "rrf_k": RRF_K,
             "fused": ["after", "bm25"], "chosen_on": "dev", "dev_ndcg@10": choice.dev[fusion.name],
@@ -169,6 +171,9 @@ class GoldEvaluation:
         metrics["bm25_config"] = BM25_SETTINGS
         if self.hybrid_config:
             metrics["hybrid_config"] = self.hybrid_config
+            # The fine-tuned model on the full dev split: what `emb sweep` chooses settings by.
+            dev = self.hybrid_config["dev_ndcg@10_alone"]["after"]
+            metrics["dev"] = {"ndcg@10": dev, "queries": self.hybrid_config["dev_queries"]}
         metrics["gold"] = {
             "queries": len(self.task.queries),
             "documents": len(self.task.documents),
@@ -184,6 +189,13 @@ class GoldEvaluation:
             for row, query_id in enumerate(self.task.query_ids):
                 writer.writerow([query_id, system, *(f"{values[m][row]:.6f}" for m in PER_QUERY)])
         write_text(self.eval_dir / "per_query.csv", table.getvalue())
+        if self.dev_per_query is not None:  # for paired tests between runs on dev
+            table = io.StringIO()
+            writer = csv.writer(table, lineterminator="\n")
+            writer.writerow(["query_id", "system", "ndcg@10"])
+            for query_id, value in zip(*self.dev_per_query, strict=True):
+                writer.writerow([query_id, "after", f"{value:.6f}"])
+            write_text(self.eval_dir / "dev_per_query.csv", table.getvalue())
         return metrics
 
     def _append_evaluator_csv(self, similarity: str, epoch: float, steps: int, system: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.sentence_transformer.losses import (
@@ -21,6 +22,10 @@ class InBatchOptions:
 
     cached: bool = False
     mini_batch_size: int = 32
+    # `emb sweep` searches nothing here by default: --cached computes the same loss (only memory
+    # changes). To reach batches that do not fit otherwise, a --space file can add
+    # [cached] choices = [false, true] with larger [batch_size] choices.
+    SEARCH_SPACE: ClassVar[dict[str, dict]] = {}
 
 
 def in_batch_negatives(

@@ -22,7 +22,7 @@ from transformers import (
     TrainingArguments,
 )
 
-from inventory import distributed
+from inventory import distributed, trial
 from inventory.config import TrainConfig
 from inventory.datasets import Document, Record
 from inventory.evaluate import dev_evaluator
@@ -92,6 +92,7 @@ def train(
                      "batch_sampler": batch_sampler.value})  # fmt: skip
     trainer.remove_callback(PrinterCallback)  # one short line per dev evaluation instead
     trainer.add_callback(ProgressLine())
+    trainer.add_callback(TrialReport())  # under `emb sweep` only: dev to the trial, pruning
     with run.phase("training"):  # with the dev evaluations
         trainer.train()
     log = trainer.state.log_history
@@ -106,6 +107,24 @@ def train(
 def _save(model: SentenceTransformer, log: list[dict], run: Run) -> None:
     model.save(str(run.final_dir))
     write_json(run.train_log, log)
+
+
+class TrialReport(TrainerCallback):
+    """Under `emb sweep`, each dev evaluation goes to the run's trial, whose pruner may stop the
+    run (inventory/trial.py); elsewhere it does nothing. Steps are percent of training, so that
+    trials of different lengths compare."""
+
+    def on_evaluate(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        metrics: dict[str, float] | None = None,
+        **kwargs: object,
+    ) -> None:
+        ndcg = [value for key, value in (metrics or {}).items() if key.endswith("_ndcg@10")]
+        percent = round(100 * state.global_step / max(state.max_steps, 1))
+        trial.report(percent, ndcg[0] if ndcg else float("nan"))
 
 
 class ProgressLine(TrainerCallback):

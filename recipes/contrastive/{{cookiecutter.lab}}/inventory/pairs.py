@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from datasets import Dataset
 
@@ -15,6 +16,8 @@ class PairOptions:
     """OnlineContrastiveLoss's setting: negatives are pushed to a cosine distance of `margin`."""
 
     margin: float = 0.5
+    # `emb sweep` searches it besides the shared flags (inventory/config.py).
+    SEARCH_SPACE: ClassVar[dict[str, dict]] = {"margin": {"low": 0.2, "high": 1.0}}
 
 
 def to_pair_dataset(records: list[Record]) -> Dataset:

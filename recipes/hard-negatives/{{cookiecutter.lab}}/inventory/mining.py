@@ -48,7 +48,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from datasets import Dataset, DatasetDict
@@ -78,6 +78,11 @@ class MiningOptions:
     margin: float = 0.05  # relative to the query's lowest positive score; < 0: off
     max_score: float = 0.9  # candidates more similar than this to the query are skipped
     sampling: str = "top"  # "top": the most similar eligible ones; "random": a seeded sample
+    # `emb sweep` searches these besides the shared flags (inventory/config.py).
+    SEARCH_SPACE: ClassVar[dict[str, dict]] = {
+        "num_negatives": {"low": 1, "high": 4},
+        "margin": {"low": 0.0, "high": 0.2},
+    }
 
 
 @dataclass
