@@ -43,9 +43,9 @@ def main() -> None:
         raise LabError(f"synthetic failure of trial {number}")
     dev = 1 - abs(options.shape - 0.8)
     gold = 1 - abs(options.shape - 0.2)
-    for percent in (25, 50, 75, 100):
-        trial.report(percent, dev - options.decline * (number or 0))
-        if percent == 50 and number == options.slow_trial:
+    for evaluation in (1, 2, 3, 4):
+        trial.report(evaluation, dev - options.decline * (number or 0))
+        if evaluation == 2 and number == options.slow_trial:
             time.sleep(120)
     per_query = [min(1.0, max(0.0, dev + 0.05 * math.sin(i))) for i in range(DEV_QUERIES)]
     mean = sum(per_query) / DEV_QUERIES

@@ -45,7 +45,9 @@ def run_sweep(request: SweepRequest) -> int:
         click.echo(f"error: {error}", err=True)
         return 1
     say = _say
-    say(f"study {sweep.study_name} ({sweep.storage_shown}): {len(study.trials)} trials so far")
+    count = len(study.get_trials(deepcopy=False))
+    plural = "s" * (count != 1)
+    say(f"study {sweep.study_name} ({sweep.storage_shown}): {count} trial{plural} so far")
     interrupted = False
     try:
         run_trials(sweep, study, request.trials, request.timeout, say)

@@ -111,8 +111,8 @@ def _save(model: SentenceTransformer, log: list[dict], run: Run) -> None:
 
 class TrialReport(TrainerCallback):
     """Under `emb sweep`, each dev evaluation goes to the run's trial, whose pruner may stop the
-    run (inventory/trial.py); elsewhere it does nothing. Steps are percent of training, so that
-    trials of different lengths compare."""
+    run (inventory/trial.py); elsewhere it does nothing. Evaluations are numbered by the quarter
+    of training they end (eval_steps=0.25), so that trials of different lengths compare."""
 
     def on_evaluate(
         self,
@@ -123,8 +123,8 @@ class TrialReport(TrainerCallback):
         **kwargs: object,
     ) -> None:
         ndcg = [value for key, value in (metrics or {}).items() if key.endswith("_ndcg@10")]
-        percent = round(100 * state.global_step / max(state.max_steps, 1))
-        trial.report(percent, ndcg[0] if ndcg else float("nan"))
+        quarter = max(1, round(4 * state.global_step / max(state.max_steps, 1)))
+        trial.report(quarter, ndcg[0] if ndcg else float("nan"))  # rank 0's value counts
 
 
 class ProgressLine(TrainerCallback):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import math
 import os
 import re
 from pathlib import Path
@@ -25,9 +26,10 @@ from inventory.errors import Pruned
 
 TRIAL_ENV = "EMB_SWEEP_TRIAL"
 DESCRIBE_ENV = "EMB_SWEEP_DESCRIBE"
-# The first dev evaluation (at a quarter of training) never prunes; three finished trials first.
+# A trial is compared with the finished ones at the same evaluation (1 to 4, a quarter of
+# training each): never at the first, and only once three trials have finished.
 STARTUP_TRIALS = 3
-WARMUP_PERCENT = 30
+WARMUP_EVALUATIONS = 2
 
 
 def settings() -> dict[str, Any] | None:
@@ -56,19 +58,23 @@ def attach(run_dir: Path) -> None:
         _trial().set_user_attr("run", str(run_dir))
 
 
-def report(percent: int, value: float) -> None:
-    """Report a dev evaluation, made `percent` of the way through training, to the trial; raise
-    Pruned on every process when the pruner stops it. Under a launcher only rank 0 reports."""
+def report(evaluation: int, value: float) -> None:
+    """Report dev evaluation number `evaluation` (the same number at the same point of training
+    in every trial) to the trial; raise Pruned on every process when the pruner stops it. Under
+    a launcher only rank 0 reports."""
     trial = settings()
     if trial is None:
         return
-    if distributed.broadcast(_report(percent, value) if distributed.is_main_process() else None):
-        raise Pruned(f"pruned at {percent}% of training (dev ndcg@10 {value:.4f})")
+    main = distributed.is_main_process()
+    if distributed.broadcast(_report(evaluation, value) if main else None):
+        raise Pruned(f"pruned at dev evaluation {evaluation} (dev ndcg@10 {value:.4f})")
 
 
-def _report(percent: int, value: float) -> bool:
+def _report(evaluation: int, value: float) -> bool:
+    if math.isnan(value):  # no dev score in this evaluation: nothing to judge by
+        return False
     trial = _trial()
-    trial.report(value, percent)
+    trial.report(value, evaluation)
     return bool(settings()["prune"]) and trial.should_prune()  # type: ignore[index]
 
 
@@ -80,7 +86,7 @@ def _trial() -> Any:
     trial = settings()
     assert trial is not None
     pruner = optuna.pruners.MedianPruner(
-        n_startup_trials=STARTUP_TRIALS, n_warmup_steps=WARMUP_PERCENT
+        n_startup_trials=STARTUP_TRIALS, n_warmup_steps=WARMUP_EVALUATIONS
     )
     study = optuna.load_study(
         study_name=trial["study"], storage=storage(trial["storage"]), pruner=pruner
