@@ -351,3 +351,50 @@ def test_the_baseline_swept_with_the_tiny_model(lab: Path, tiny_model: Path) -> 
     assert document["best"]["command"].endswith(
         " ".join(manifest(lab, document["best"]["run"])["command"]["argv"][1:])
     )
+
+
+FLAGS = {
+    "learning_rate": {"flag": "--learning-rate", "kind": "value", "default": 5e-5},
+    "epochs": {"flag": "--epochs", "kind": "value", "default": 1},
+    "cached": {"flag": "--cached", "kind": "bool", "default": False},
+    "verbose": {"flag": "--verbose", "kind": "switch", "default": False},
+    "dims": {"flag": "--dims", "kind": "list", "default": []},
+}
+
+
+def test_a_space_becomes_flags() -> None:
+    from embed_lab.sweep.space import build_space
+
+    space = {"learning_rate": {"low": 1e-5, "high": 1e-3, "log": True},
+             "epochs": {"low": 1, "high": 3}, "cached": {"choices": [False, True]}}  # fmt: skip
+    params = {param.name: param for param in build_space(space, FLAGS, ["--seed", "3"], "s")}
+    assert params["epochs"].argv(2) == ["--epochs", "2"]
+    assert params["cached"].argv(False) == ["--no-cached"]
+    assert params["learning_rate"].argv(1e-4) == ["--learning-rate", "0.0001"]
+
+
+@pytest.mark.parametrize(
+    ("space", "fixed", "reason"),
+    [
+        ({"dims": {"choices": [[64]]}}, [], "not a flag the experiment takes"),
+        ({"epochs": {"low": 1.5, "high": 3}}, [], "is not an integer"),
+        ({"epochs": {"low": 1, "high": 3}}, ["--epochs", "2"], "also given to every trial"),
+        ({"cached": {"low": 0, "high": 1}}, [], "on/off flag"),
+        ({"epochs": {"low": 1, "high": 3, "choices": [1]}}, [], "cannot go with"),
+        ({"epochs": {"low": 2, "high": 3}}, [], "must hold the experiment's default 1"),
+        ({"epochs": {"low": 1}}, [], "needs low and high"),
+        ({"epochs": {"lo": 1, "high": 3}}, [], "unknown key lo"),
+    ],
+)
+def test_a_bad_space_is_one_reason(space: dict, fixed: list[str], reason: str) -> None:
+    from embed_lab.sweep.space import SpaceError, build_space
+
+    with pytest.raises(SpaceError, match=reason):
+        build_space(space, FLAGS, fixed, "space.toml")
+
+
+def test_a_password_never_shows() -> None:
+    from embed_lab.sweep.study import masked
+
+    assert masked("postgresql://lab:p@ss:w@db:5432/s") == "postgresql://lab:***@db:5432/s"
+    assert masked("mysql://lab@db/s") == "mysql://lab@db/s"

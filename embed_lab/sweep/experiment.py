@@ -28,7 +28,11 @@ def find_experiment(lab: Path, name: str) -> Path:
     if not folder.is_dir():
         raise ExperimentError(f"{lab.resolve()} is not a lab (no experiments/ folder)")
     stem = Path(name).name.removesuffix(".py")
-    candidates = [folder / f"{stem}.py", *sorted(folder.glob(f"exp_*_{stem}.py"))]
+    named = sorted(folder.glob(f"exp_*_{stem}.py"))
+    if len(named) > 1 and not (folder / f"{stem}.py").is_file():
+        found = ", ".join(path.stem for path in named)
+        raise ExperimentError(f"experiment {name!r} is ambiguous: {found}")
+    candidates = [folder / f"{stem}.py", *named]
     if Path(name).suffix == ".py" and Path(name).is_file():
         candidates.insert(0, Path(name))
     for candidate in candidates:

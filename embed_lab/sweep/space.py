@@ -125,7 +125,7 @@ def _check_spec(spec: dict[str, Any], info: dict, name: str, where: str) -> None
         for choice in choices:
             if not _same_type(choice, default, boolean):
                 raise SpaceError(
-                    f"{where}: [{name}] choice {choice!r} is not a "
+                    f"{where}: [{name}] choice {choice!r} is not "
                     f"{_type_name(default, boolean)} like the default {default!r}"
                 )
         if default not in choices:
@@ -142,7 +142,7 @@ def _check_spec(spec: dict[str, Any], info: dict, name: str, where: str) -> None
     for key, value in (("low", low), ("high", high), ("step", step)):
         if value is not None and not _same_type(value, default, False):
             raise SpaceError(
-                f"{where}: [{name}] {key} = {value!r} is not a "
+                f"{where}: [{name}] {key} = {value!r} is not "
                 f"{_type_name(default, False)} like the default {default!r}"
             )
     if not low < high:
@@ -172,5 +172,5 @@ def _same_type(value: Any, default: Any, boolean: bool) -> bool:
 
 def _type_name(default: Any, boolean: bool) -> str:
     if boolean or isinstance(default, bool):
-        return "true/false"
-    return {int: "integer", float: "number"}.get(type(default), "string")
+        return "true or false"
+    return {int: "an integer", float: "a number"}.get(type(default), "a string")
