@@ -287,7 +287,8 @@ def check(
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
 @click.option("--show", "show", metavar="RUN", help="One run: how to reproduce it, and drift.")
-def runs(lab: Path, sort_key: str, as_json: bool, show: str | None) -> None:
+@click.option("--study", "study", metavar="NAME", help="Only the trials of this emb sweep study.")
+def runs(lab: Path, sort_key: str, as_json: bool, show: str | None, study: str | None) -> None:
     """List the runs of the lab in LAB (default: .), from results/<experiment>/<run id>/."""
     import orjson
 
@@ -303,7 +304,8 @@ def runs(lab: Path, sort_key: str, as_json: bool, show: str | None) -> None:
     found = find_runs(lab)
     for problem in found.problems:
         click.echo(f"skipped {problem}", err=True)
-    ordered = sort_runs(found.runs, sort_key)
+    chosen = [run for run in found.runs if study is None or run.study == study]
+    ordered = sort_runs(chosen, sort_key)
     if as_json:
         click.echo(orjson.dumps([summary(run) for run in ordered], option=orjson.OPT_INDENT_2))
     elif ordered:
@@ -340,6 +342,59 @@ def compare(run_refs: tuple[str, ...], lab: Path, html_path: Path | None) -> Non
             click.echo(f"page: {write_page(records, html_path)}")
     except RunsError as error:
         raise click.ClickException(str(error)) from None
+
+
+@main.command(context_settings={"show_default": True})
+@click.argument("experiment")
+@click.argument("fixed", nargs=-1, type=click.UNPROCESSED, metavar="[-- FLAG ...]")
+@click.option("--trials", type=click.IntRange(0), default=20,
+              help="Trials to run in this call (0: show the study).")  # fmt: skip
+@click.option("--timeout", type=click.FloatRange(0, min_open=True), metavar="S",
+              help="Start no new trial after S seconds.")  # fmt: skip
+@click.option("--space", "space_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A TOML search space replacing the recipe's (one table per flag).")  # fmt: skip
+@click.option("--study", "study_name", help="The study's name (default: the experiment's).")
+@click.option("--storage", metavar="URL",
+              help="An Optuna storage URL (default: results/sweeps/<study>.journal).")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout.")
+@click.option("--no-prune", is_flag=True, help="Never stop a trial early.")
+@click.option("--keep-models", type=click.Choice(["best", "all"]), default="best",
+              help="Model weights kept: the best trial's, or every trial's.")  # fmt: skip
+@click.option("--lab", type=click.Path(file_okay=False, path_type=Path), default=".",
+              help="The lab folder.")  # fmt: skip
+@click.option("--launcher", metavar="COMMAND",
+              help='Run each trial under e.g. "torchrun --nproc_per_node 2".')  # fmt: skip
+@click.option("--seed", type=int, default=0, help="The sampler's seed (plus the trial number).")
+def sweep(
+    experiment: str,
+    fixed: tuple[str, ...],
+    trials: int,
+    timeout: float | None,
+    space_file: Path | None,
+    study_name: str | None,
+    storage: str | None,
+    as_json: bool,
+    no_prune: bool,
+    keep_models: str,
+    lab: Path,
+    launcher: str | None,
+    seed: int,
+) -> None:
+    """Search EXPERIMENT's flags on dev with Optuna (TPE); every trial is a run of the lab.
+
+    EXPERIMENT is a file of experiments/ (name, stem, or the NAME of exp_NN_NAME). Flags after
+    `--` go to every trial unchanged. The first trial of a new study runs the experiment's
+    defaults; the objective is the fine-tuned model's ndcg@10 on the full dev split
+    (metrics.json dev.ndcg@10), never gold. The study accumulates across calls and workers.
+    """
+    from embed_lab.sweep.command import SweepRequest, run_sweep
+
+    request = SweepRequest(
+        lab=lab, experiment=experiment, fixed=list(fixed), trials=trials, timeout=timeout,
+        space_file=space_file, study_name=study_name, storage=storage, as_json=as_json,
+        prune=not no_prune, keep_models=keep_models, launcher=launcher, seed=seed,
+    )  # fmt: skip
+    raise SystemExit(run_sweep(request))
 
 
 def _add_io_commands() -> None:

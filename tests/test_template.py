@@ -28,7 +28,7 @@ EXPECTED_FILES = {
             "__init__", "bm25", "callbacks", "config", "contract", "datasets", "distributed",
             "embeddings", "errors", "evaluate", "files", "fusion", "layout", "liveness", "manifest",
             "models", "plotting", "preprocess", "losses", "pipeline", "progress", "retrieval",
-            "rows", "runner", "runs", "settings", "significance", "train",
+            "rows", "runner", "runs", "settings", "significance", "train", "trial",
         )
     ),
     *(
@@ -38,7 +38,7 @@ EXPECTED_FILES = {
             "test_datasets", "test_distributed", "test_embeddings", "test_evaluate",
             "test_losses", "test_manifest", "test_models", "test_plotting", "test_preprocess",
             "test_progress", "test_relevance", "test_retrieval", "test_rows", "test_liveness",
-            "test_significance", "test_write_failures",
+            "test_significance", "test_trial", "test_write_failures",
         )
     ),
 }

@@ -33,6 +33,11 @@ class RunRecord:
         return str(self.manifest.get("run_id") or self.dir.name)
 
     @property
+    def study(self) -> str | None:
+        """The `emb sweep` study this run is a trial of, if any."""
+        return (self.manifest.get("sweep") or {}).get("study")
+
+    @property
     def label(self) -> str:
         return f"{self.experiment}/{self.id}"
 

@@ -39,6 +39,7 @@ def summary(run: RunRecord) -> dict[str, Any]:
         "hyperparameters": {key: train[key] for key in KEY_HYPERPARAMETERS if key in train},
         "ndcg@10": {stage: run.metric(stage, "ndcg@10") for stage in ("before", "after")},
         "duration_s": run.manifest.get("duration_s"),
+        "sweep": run.manifest.get("sweep"),
         "path": str(run.dir),
     }
 
@@ -65,8 +66,8 @@ def render_table(runs: list[RunRecord], console: Console) -> None:
         row = summary(run)
         before, after = row["ndcg@10"]["before"], row["ndcg@10"]["after"]
         status = _status(run)
-        colour = {"completed": "green", "failed": "red", "interrupted": "yellow",
-                  "died": "red"}.get(row["status"], "")  # fmt: skip
+        colour = {"completed": "green", "failed": "red", "interrupted": "yellow", "died": "red",
+                  "pruned": "blue"}.get(row["status"], "")  # pruned: a sweep trial stopped early
         table.add_row(
             row["experiment"],
             row["run_id"],

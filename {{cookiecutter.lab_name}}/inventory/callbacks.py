@@ -1,4 +1,5 @@
-"""What the trainer prints while it trains: a step bar and one line per dev evaluation.
+"""What the trainer does beside training: a step bar, one line per dev evaluation, and under
+`emb sweep` each dev evaluation reported to the trial.
 
 Imported by the training functions only (transformers is slow to import; an experiment's --help
 stays fast).
@@ -11,6 +12,7 @@ import sys
 from tqdm.auto import tqdm
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
+from inventory import trial
 from inventory.progress import bar
 from inventory.runs import heartbeat
 
@@ -55,3 +57,21 @@ class ProgressLine(TrainerCallback):
                 file=sys.stdout,
             )  # above the step bar
             sys.stdout.flush()
+
+
+class TrialReport(TrainerCallback):
+    """Under `emb sweep`, each dev evaluation goes to the run's trial, whose pruner may stop the
+    run (inventory/trial.py); elsewhere it does nothing. Evaluations are numbered by the quarter
+    of training they end (eval_steps=0.25), so that trials of different lengths compare."""
+
+    def on_evaluate(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        metrics: dict[str, float] | None = None,
+        **kwargs: object,
+    ) -> None:
+        ndcg = [value for key, value in (metrics or {}).items() if key.endswith("_ndcg@10")]
+        quarter = max(1, round(4 * state.global_step / max(state.max_steps, 1)))
+        trial.report(quarter, ndcg[0] if ndcg else float("nan"))  # rank 0's value counts

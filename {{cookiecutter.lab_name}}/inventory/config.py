@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from inventory.settings import BASE_MODEL
 
@@ -15,6 +15,14 @@ LAB_ROOT = Path(__file__).resolve().parents[1]
 @dataclass(frozen=True)
 class TrainConfig:
     """Fine-tuning hyperparameters; an experiment sets its own defaults."""
+
+    # What `emb sweep` searches by default, one entry per flag (a recipe's options add theirs):
+    # {"low", "high"} (integers stay integers; "log": true for a log scale) or {"choices"}.
+    SEARCH_SPACE: ClassVar[dict[str, dict]] = {
+        "learning_rate": {"low": 1e-5, "high": 2e-4, "log": True},
+        "epochs": {"low": 1, "high": 3},
+        "batch_size": {"choices": [16, 32, 64]},
+    }
 
     epochs: int = 1
     batch_size: int = 16
@@ -62,6 +70,11 @@ def parse_args(
     _add_shared_flags(parser, defaults)
     for each in fields(options) if options is not None else ():
         _add_option(parser, each.name, getattr(options, each.name), each.metadata.get("help"))
+    from inventory import trial  # `emb sweep` may ask for the flags and the search space
+
+    trial.describe_if_asked(
+        parser, {**defaults.SEARCH_SPACE, **getattr(options, "SEARCH_SPACE", {})}
+    )
     args = parser.parse_args(argv)
     for flag in ("epochs", "batch_size", "max_seq_length"):
         if getattr(args, flag) < 1:

@@ -160,6 +160,7 @@ class GoldEvaluation:
         self.sections: dict[str, Any] = {}  # a recipe's own results, by key
         self.dev: dict[str, Any] = {}
         self.add_config("bm25", BM25_SETTINGS)
+        self.dev_per_query: tuple[list[str], np.ndarray] | None = None  # after, full dev
         if distributed.is_main_process():
             self.add_system("bm25", bm25_ranking(self.task.documents, self.task.queries))
 
@@ -221,6 +222,7 @@ class GoldEvaluation:
             name: float(per_query_metrics(ranking, task.relevant)["ndcg@10"].mean())
             for name, ranking in (("after", dense), ("bm25", sparse))
         }  # on dev, to choose between settings without looking at gold
+        self.dev_per_query = (task.query_ids, per_query_metrics(dense, task.relevant)["ndcg@10"])
         self.add_config("hybrid", {
             "method": fusion.method, "weight": fusion.weight, "rrf_k": RRF_K,
             "fused": ["after", "bm25"], "chosen_on": "dev", "dev_ndcg@10": choice.dev[fusion.name],
@@ -263,6 +265,13 @@ class GoldEvaluation:
             for row, query_id in enumerate(self.task.query_ids):
                 writer.writerow([query_id, system, *(f"{values[m][row]:.6f}" for m in PER_QUERY)])
         write_text(self.eval_dir / "per_query.csv", table.getvalue())
+        if self.dev_per_query is not None:  # for paired tests between runs on dev
+            table = io.StringIO()
+            writer = csv.writer(table, lineterminator="\n")
+            writer.writerow(["query_id", "system", "ndcg@10"])
+            for query_id, value in zip(*self.dev_per_query, strict=True):
+                writer.writerow([query_id, "after", f"{value:.6f}"])
+            write_text(self.eval_dir / "dev_per_query.csv", table.getvalue())
         return metrics
 
     def _append_evaluator_csv(self, similarity: str, epoch: float, steps: int, system: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from inventory.config import TrainConfig, option
 from inventory.errors import LabError
@@ -23,6 +23,10 @@ class InBatchOptions:
 
     cached: bool = option(False, "the same loss a mini-batch at a time: big batches, little memory")
     mini_batch_size: int = option(32, "texts embedded at a time with --cached")
+    # `emb sweep` searches nothing here by default: --cached computes the same loss (only memory
+    # changes). To reach batches that do not fit otherwise, a --space file can add
+    # [cached] choices = [false, true] with larger [batch_size] choices.
+    SEARCH_SPACE: ClassVar[dict[str, dict]] = {}
 
 
 def in_batch_negatives(

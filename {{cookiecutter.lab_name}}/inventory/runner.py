@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable
 
 from inventory import distributed
-from inventory.errors import LabError
+from inventory.errors import LabError, Pruned
 from inventory.files import reason, write_errno
 from inventory.runs import active_dir, finish_active
 
@@ -15,7 +15,8 @@ def run_experiment(main: Callable[[], None]) -> None:
     """Run an experiment's `main` and record how its run ended in the run's manifest.
 
     A `LabError` becomes one line on stderr and exit status 1, and so does a full disk, a denied
-    permission or a read-only file system met by a library's own write; Ctrl-C or SIGTERM one
+    permission or a read-only file system met by a library's own write; a sweep trial its study
+    prunes (inventory/trial.py) is recorded as pruned, with exit status 0; Ctrl-C or SIGTERM one
     line and exit status 130 or 143; any other error is recorded as failed and shown with its
     traceback.
     Under torchrun or accelerate launch every process runs `main` (see inventory/distributed.py)
@@ -29,6 +30,11 @@ def run_experiment(main: Callable[[], None]) -> None:
         distributed.let_first_failure_speak(own=True)
         print(f"error: {distributed.prefix()}{error}", file=sys.stderr)
         raise SystemExit(1) from None
+    except Pruned as error:  # an `emb sweep` trial stopped by its study: not a failure
+        finish_active(error)
+        if distributed.is_main_process():
+            print(f"pruned: {error}", file=sys.stderr)
+        raise SystemExit(0) from None
     except KeyboardInterrupt as error:
         runs = finish_active(error)
         where = f"; recorded in {runs[0].manifest_path}" if runs else ""

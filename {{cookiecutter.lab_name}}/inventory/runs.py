@@ -21,9 +21,9 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
-from inventory import distributed, liveness, manifest
+from inventory import distributed, liveness, manifest, trial
 from inventory.config import LAB_ROOT, RunConfig
-from inventory.errors import Interrupted, LabError
+from inventory.errors import Interrupted, LabError, Pruned
 from inventory.files import check_writable, read_json, write_json, write_text, writing
 from inventory.layout import LATEST, LINKED, MANIFEST, METRICS, RUN_ID_FORMAT, TRAIN_LOG
 
@@ -149,6 +149,8 @@ def outcome(error: BaseException | None) -> tuple[str, str | None]:
         return "completed", None
     if isinstance(error, KeyboardInterrupt):
         return "interrupted", str(error) or "SIGINT"
+    if isinstance(error, Pruned):  # an `emb sweep` trial its study stopped early
+        return "pruned", str(error)
     if isinstance(error, LabError):
         return "failed", str(error)
     lines = str(error).strip().splitlines()
@@ -211,7 +213,9 @@ def start_run(config: RunConfig) -> Run:
         config=asdict(config),
         processes=distributed.world_size(),  # the batch size is per process
         **manifest.environment(config.data_dir, config.base_model, LAB_ROOT),
+        **trial.manifest_section(),  # under `emb sweep`: {"sweep": {"study", "trial", ...}}
     )
+    trial.attach(run_dir)
     if len(_active) == 1:
         _sigterm[:] = [_raise_on_sigterm()]
     return run

@@ -60,7 +60,7 @@ def train(
     )
     from transformers import PrinterCallback
 
-    from inventory.callbacks import ProgressLine
+    from inventory.callbacks import ProgressLine, TrialReport
 
     sampler = BatchSamplers(batch_sampler)
     args = SentenceTransformerTrainingArguments(
@@ -99,6 +99,7 @@ def train(
     trainer.remove_callback(PrinterCallback)  # one short line per dev evaluation instead
     trainer.add_callback(ProgressLine())
     _check_space(model, run)
+    trainer.add_callback(TrialReport())  # under `emb sweep` only: dev to the trial, pruning
     with run.phase("training"):  # with the dev evaluations
         trainer.train()
     log = trainer.state.log_history

@@ -9,7 +9,7 @@ import pytest
 
 from inventory import layout, runs
 from inventory.config import LAB_ROOT, TrainConfig, parse_args
-from inventory.errors import Interrupted, LabError
+from inventory.errors import Interrupted, LabError, Pruned
 from inventory.runner import run_experiment
 from inventory.runs import check_run, start_run
 from inventory.settings import BASE_MODEL
@@ -129,6 +129,7 @@ def test_a_failed_run_is_recorded_and_latest_stays_on_the_last_good_one(tmp_path
         (None, "completed", None),
         (KeyboardInterrupt(), "interrupted", "SIGINT"),
         (Interrupted("SIGTERM"), "interrupted", "SIGTERM"),
+        (Pruned("pruned at 50%"), "pruned", "pruned at 50%"),
         (ValueError("bad value\nmore"), "failed", "ValueError: bad value"),
     ],
 )

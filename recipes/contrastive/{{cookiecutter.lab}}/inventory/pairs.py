@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from inventory import distributed
 from inventory.config import option
@@ -21,6 +21,8 @@ class PairOptions:
     """OnlineContrastiveLoss's setting: negatives are pushed to a cosine distance of `margin`."""
 
     margin: float = option(0.5, "the cosine distance negative pairs are pushed to")
+    # `emb sweep` searches it besides the shared flags (inventory/config.py).
+    SEARCH_SPACE: ClassVar[dict[str, dict]] = {"margin": {"low": 0.2, "high": 1.0}}
 
 
 def to_pair_dataset(records: list[Record]) -> Dataset:

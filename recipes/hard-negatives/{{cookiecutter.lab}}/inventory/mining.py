@@ -48,7 +48,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -86,6 +86,11 @@ class MiningOptions:
     sampling: str = option(
         "top", "top: the most similar eligible candidates; random: a seeded sample of them"
     )
+    # `emb sweep` searches these besides the shared flags (inventory/config.py).
+    SEARCH_SPACE: ClassVar[dict[str, dict]] = {
+        "num_negatives": {"low": 1, "high": 4},
+        "margin": {"low": 0.0, "high": 0.2},
+    }
 
 
 @dataclass
