@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from inventory import distributed
 from inventory.errors import LabError, Pruned
-from inventory.files import reason, write_errno
+from inventory.files import write_errno, write_failure
 from inventory.runs import active_dir, finish_active
 
 
@@ -62,4 +63,4 @@ def _main_and_finish(main: Callable[[], None]) -> None:
         if code is None:
             raise
         where = getattr(error, "filename", None) or active_dir() or "the results"
-        raise LabError(f"{reason(code)} while writing {where}") from None
+        raise LabError(write_failure(code, "writing", Path(where))) from None
