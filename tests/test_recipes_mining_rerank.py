@@ -389,12 +389,18 @@ def test_cross_encoder_reranks_honestly_and_learns(rerank_run) -> None:
     order = ("before", "after", "bm25", "first_stage")
     assert systems == [s for s in order for _ in range(metrics["gold"]["queries"])]
     assert metrics["gold"]["ranking"] == f"{first['system']} first stage, top 20 reranked"
-    assert 0.0 <= metrics["dev"]["ndcg@10"] <= 1.0 and metrics["dev"]["queries"] > 0
+    # The whole dev split reranked, the figure `emb sweep` chooses by, one row per dev query.
+    assert 0.0 <= metrics["dev"]["ndcg@10"] <= 1.0 and metrics["dev"]["queries"] == 30
+    dev_rows = (run_dir / "eval" / "dev_per_query.csv").read_text().splitlines()[1:]
+    assert len(dev_rows) == 30
+    mean = sum(float(row.split(",")[-1]) for row in dev_rows) / 30
+    assert mean == pytest.approx(metrics["dev"]["ndcg@10"], abs=1e-5)
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["recipe"]["loss"] == "BinaryCrossEntropyLoss"
     assert manifest["first_stage"]["system"] == first["system"]
     assert list(manifest["phases_s"]) == ["evaluate before", "first stage", "rerank gold before",
-                                          "mining", "training", "rerank gold after"]  # fmt: skip
+                                          "mining", "training", "rerank gold after",
+                                          "evaluate dev"]  # fmt: skip
     from sentence_transformers.cross_encoder import CrossEncoder
 
     assert CrossEncoder(str(run_dir / "final")).num_labels == 1

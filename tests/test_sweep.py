@@ -212,6 +212,32 @@ def test_ctrl_c_records_the_trial_interrupted_and_a_rerun_resumes(lab: Path) -> 
     assert document["best"]["number"] == 1 and document["defaults_trial"] == 1
 
 
+def test_a_worker_killed_outright_leaves_no_trial_running(lab: Path) -> None:
+    """SIGKILL takes the worker and its trial's run (as a lost machine or the OOM killer would;
+    the run has its own process group); the next call finds the run dead, records the trial as
+    died and runs its settings again."""
+    command = emb_command("sweep", "synthetic", "--study", "killed", "--trials", "1", "--json",
+                          "--", "--slow-trial", "0")  # fmt: skip
+    process = subprocess.Popen(command, cwd=lab, env=ENV, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 600
+    while not _runs_of(lab, "killed"):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.5)
+    time.sleep(2)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=60)
+    (record,) = _runs_of(lab, "killed")
+    os.kill(record["process"]["pid"], signal.SIGKILL)
+    again = subprocess.run(command, cwd=lab, env=ENV, capture_output=True, text=True,
+                           timeout=900, check=False)  # fmt: skip
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "trial 0: the run died during" in again.stderr
+    died, rerun = json.loads(again.stdout)["trials"]
+    assert (died["state"], died["status"]) == ("FAIL", "died")
+    assert rerun["state"] == "COMPLETE" and rerun["defaults"] and rerun["params"] == died["params"]
+
+
 def test_two_workers_share_one_study(lab: Path) -> None:
     command = emb_command("sweep", "synthetic", "--study", "pair", "--trials", "2", "--json")
     workers = [

@@ -119,6 +119,7 @@ def run_trials(
 ) -> None:
     """Run up to `trials` trials (fewer when `timeout` seconds have passed); a new study's first
     trial runs the experiment's defaults. KeyboardInterrupt leaves the study consistent."""
+    settle_orphans(sweep, study, say)
     if trials > 0 and not study.get_trials(deepcopy=False):
         defaults = {param.name: param.default for param in sweep.params}
         study.enqueue_trial(defaults, user_attrs={"defaults": True}, skip_if_exists=True)
@@ -130,6 +131,41 @@ def run_trials(
                 break
             run_one(sweep, study, say)
             clean_up(sweep, study)
+
+
+def settle_orphans(sweep: Sweep, study: Any, say: Callable[[str], None]) -> None:
+    """Settle trials left RUNNING by a worker that was killed outright (SIGKILL, a lost machine):
+    a trial whose run has ended is told its result; one whose run died with it is recorded as
+    died and queued again, like an interrupted trial. A trial whose run is alive is left alone
+    (another worker's), and so is one that never started its run."""
+    from optuna.trial import TrialState
+
+    from embed_lab.template import load_liveness
+
+    liveness = load_liveness()
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        run = trial.user_attrs.get("run")
+        record = _read_json(Path(run) / "manifest.json") if run else None
+        if record is None or (record.get("status") == "running" and not liveness.has_died(record)):
+            continue
+        settled = optuna_trial(study, trial)
+        if record.get("status") != "running":  # it ended after its worker did
+            _tell(study, settled, 0, sweep.folder / "logs" / f"trial-{trial.number:04d}.log", say)
+            continue
+        state = liveness.run_state(record).describe()
+        settled.set_user_attr("status", "died")
+        settled.set_user_attr("error", f"the run {state}")
+        study.tell(settled, state=TrialState.FAIL)
+        queued = {"defaults": True} if trial.user_attrs.get("defaults") else {"resumes": trial.number}
+        study.enqueue_trial(trial.params, user_attrs=queued)
+        say(f"trial {trial.number}: the run {state}; queued again")
+
+
+def optuna_trial(study: Any, frozen: Any) -> Any:
+    """A live handle on a stored trial, to set attributes on and tell."""
+    import optuna
+
+    return optuna.Trial(study, frozen._trial_id)
 
 
 def run_one(sweep: Sweep, study: Any, say: Callable[[str], None]) -> None:

@@ -28,6 +28,10 @@ def bm25_ranking(documents: Sequence[str], queries: Sequence[str], depth: int = 
     query_tokens = tokenizer.tokenize(
         list(queries), update_vocab=False, return_as="ids", show_progress=False
     )
-    indices, scores = index.retrieve(query_tokens, k=min(depth, len(documents)), show_progress=show)
+    # NumPy, not bm25s's "auto": with JAX installed that picks JAX, whose first use on a GPU takes
+    # 75% of its memory (on an H200, concurrent sweep trials then ran out of memory).
+    indices, scores = index.retrieve(
+        query_tokens, k=min(depth, len(documents)), show_progress=show, backend_selection="numpy"
+    )
     indices = np.where(scores > 0, indices, -1)  # zero score: no shared term, not a match
     return Ranking(indices.astype(np.int64), scores.astype(np.float32))

@@ -73,13 +73,16 @@ class RerankOptions(MiningOptions):
 
 @dataclass
 class FirstStage:
-    """The ranking the reranker reorders: on gold, and on a dev sample for training curves."""
+    """The ranking the reranker reorders: on gold, on a dev sample for training curves, and on
+    the whole dev split for the run's dev figure (what `emb sweep` chooses by)."""
 
     system: str  # "dense" or "hybrid"
     gold: Ranking
     dev: Task
     dev_ranking: Ranking
     config: dict[str, Any]
+    dev_all: Task
+    dev_all_ranking: Ranking
 
 
 def check(config: RunConfig) -> None:
@@ -146,7 +149,7 @@ def first_stage(experiment: Experiment, options: RerankOptions) -> FirstStage:
         relevant=[task.relevant[i] for i in keep],
     )
     sample_ranking = Ranking(dev_ranking.indices[keep], dev_ranking.scores[keep])
-    return FirstStage(system, gold_ranking, sample, sample_ranking, config)
+    return FirstStage(system, gold_ranking, sample, sample_ranking, config, task, dev_ranking)
 
 
 def base_rankings(model: SentenceTransformer, task: Task) -> tuple[Ranking, Ranking]:
@@ -322,9 +325,11 @@ def finish(
         "always_rerank_positives": False,
     })  # fmt: skip
     gold.ranking = f"{first.system} first stage, top {k} reranked"
-    evaluations = [entry for entry in log if "eval_dev_ndcg@10" in entry]
-    if evaluations:  # the reranker's last dev evaluation during training
-        last = evaluations[-1]
-        gold.set_dev(last["eval_dev_ndcg@10"], len(first.dev.queries), step=last["step"],
-                     ranked="the first stage's top k, reranked")  # fmt: skip
+    with experiment.run.phase("evaluate dev"):  # the whole split, as every recipe scores dev
+        ranking = rerank(reranker, first.dev_all, first.dev_all_ranking, k, progress=True)
+        dev_ndcg = scores_of(ranking, first.dev_all.relevant)["ndcg@10"]
+    gold.set_dev(float(dev_ndcg.mean()), len(first.dev_all.queries),
+                 ranked_against="dev passages + corpus", ranked=f"the first stage's top {k}, "
+                 "reranked")  # fmt: skip
+    gold.dev_per_query = (first.dev_all.query_ids, dev_ndcg)
     return pipeline.publish(experiment, log, label=f"{first.system} top {k} reranked")
