@@ -156,7 +156,8 @@ def settle_orphans(sweep: Sweep, study: Any, say: Callable[[str], None]) -> None
         settled.set_user_attr("status", "died")
         settled.set_user_attr("error", f"the run {state}")
         study.tell(settled, state=TrialState.FAIL)
-        queued = {"defaults": True} if trial.user_attrs.get("defaults") else {"resumes": trial.number}
+        defaults = bool(trial.user_attrs.get("defaults"))
+        queued = {"defaults": True} if defaults else {"resumes": trial.number}
         study.enqueue_trial(trial.params, user_attrs=queued)
         say(f"trial {trial.number}: the run {state}; queued again")
 
