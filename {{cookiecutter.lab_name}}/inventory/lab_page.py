@@ -161,11 +161,16 @@ def gold_test(row: RunRow, system: str) -> str:
     a = np.array([ours[query] for query in common])
     b = np.array([bm25[query] for query in common])
     p_value = significance.paired_p_value(a, b)
-    verdict = "significant" if p_value < significance.ALPHA else "not significant"
+    difference = float((a - b).mean())
+    if p_value >= significance.ALPHA:
+        verdict = f"not significant at {significance.ALPHA}: no real difference shown"
+    else:
+        winner = "BM25" if difference < 0 else system
+        verdict = f"significant at {significance.ALPHA}: {winner} is better"
     return (
         f"On gold (reported, not chosen on): {system} {a.mean():.4f} against BM25 "
-        f"{b.mean():.4f}, mean difference {float((a - b).mean()):+.4f} over {len(common)} "
-        f"queries, paired test p = {p_value:.4f} ({verdict} at {significance.ALPHA})."
+        f"{b.mean():.4f}, mean difference {difference:+.4f} over {len(common)} queries, "
+        f"paired test p = {p_value:.4f} ({verdict})."
     )
 
 
