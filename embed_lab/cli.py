@@ -10,7 +10,6 @@ import click
 from embed_lab import __version__
 
 DEFAULT_RECIPE = "in-batch-negatives"  # embed_lab.registry.DEFAULT_RECIPE, without its imports
-DEFAULT_PAGE = "results/index.html"  # `emb runs --html` without a PATH
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -289,7 +288,7 @@ def check(
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
 @click.option("--show", "show", metavar="RUN", help="One run: how to reproduce it, and drift.")
 @click.option("--study", "study", metavar="NAME", help="Only the trials of this emb sweep study.")
-@click.option("--html", "html_path", is_flag=False, flag_value=DEFAULT_PAGE, metavar="[PATH]",
+@click.option("--html", "html_path", is_flag=False, flag_value="", metavar="[PATH]",
               help="Also write the lab's page (default: LAB/results/index.html).")  # fmt: skip
 def runs(
     lab: Path, sort_key: str, as_json: bool, show: str | None, study: str | None,
@@ -321,11 +320,14 @@ def runs(
         table.render_table(ordered, table.console())
     else:
         click.echo(f"no runs in {lab / 'results'}")
-    if html_path is not None:
+    if html_path is not None:  # "" when --html is given without a PATH
         from embed_lab.template import load_lab_page
 
-        page = None if html_path == DEFAULT_PAGE else Path(html_path)
-        written = load_lab_page().write_lab_page(lab / "results", page)
+        page = Path(html_path) if html_path else None
+        try:
+            written = load_lab_page().write_lab_page(lab / "results", page)
+        except OSError as error:
+            raise click.ClickException(f"cannot write the page: {error}") from None
         click.echo(f"page: {written}", err=as_json)  # stdout stays JSON with --json
 
 
