@@ -13,6 +13,7 @@ from embed_lab.template import load_inventory_module
 from tests.test_runs_cli import make_run, with_dev
 
 
+@pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy is deprecated")  # MLflow's own
 def test_the_lab_logs_its_results_into_the_trainers_mlflow_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
