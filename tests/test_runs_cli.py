@@ -346,6 +346,8 @@ def test_the_lab_page_lists_every_run_and_says_what_to_serve(lab: Path) -> None:
     manifest = json.loads((stopped / "manifest.json").read_text(encoding="utf-8"))
     manifest["metrics"] = {"before": {"ndcg@10": 0.5}, "bm25": {"ndcg@10": 0.45}}  # as kept
     (stopped / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    broken = make_run(lab, "20261106-090000", 0.9)
+    (broken / "manifest.json").write_text("{", encoding="utf-8")
     study = lab / "results" / "sweeps" / "exp_01_baseline"
     study.mkdir(parents=True)
     (study / "index.html").write_text("<!DOCTYPE html><title>sweep</title>", "utf-8")
@@ -357,7 +359,7 @@ def test_the_lab_page_lists_every_run_and_says_what_to_serve(lab: Path) -> None:
     text = page.read_text(encoding="utf-8")
     assert text.count("<script src=") == 0 and text.count("Plotly.newPlot(") == 1
     body = text[text.index("<tbody>") : text.index("</tbody>")]
-    assert body.count("<tr ") == 5
+    assert body.count("<tr ") == 5 and f"skipped {broken / 'manifest.json'}: " in text
     assert '<tr class="failed">' in body and "malformed JSON" in body
     assert '<tr class="interrupted">' in body
     row = body[body.index("20261105-090000") :].split("</tr>")[0]

@@ -193,11 +193,12 @@ def write_lab_page(results: Path, path: Path | None = None) -> Path:
 
 def render(results: Path, page_dir: Path) -> str:
     """The page's HTML; links are relative to `page_dir`, where the page will be."""
-    rows, _ = load_rows(results)
+    rows, problems = load_rows(results)
     lab = results.resolve().parent.name
+    skipped = "".join(f"<br>skipped {html.escape(problem)}" for problem in problems)
     return PAGE.substitute(
         title=html.escape(f"{lab}: {len(rows)} run{'s' * (len(rows) != 1)}"),
-        serve=html.escape(serve_line(rows)),
+        serve=html.escape(serve_line(rows)) + skipped,
         table=runs_table(rows, page_dir),
         chart=chart(rows),
         sweeps=sweeps_list(results, page_dir),
