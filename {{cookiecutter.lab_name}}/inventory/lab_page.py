@@ -26,7 +26,8 @@ from . import layout, liveness
 
 PAGE = Template("""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>$title</title>
-<style>body { font-family: system-ui, sans-serif; margin: 1.5rem; max-width: 1400px }
+<style>body { font-family: system-ui, sans-serif; margin: 1.5rem }
+table { font-size: 0.9rem }
 td, th { text-align: left; padding: 2px 10px 2px 0; vertical-align: top }
 th { color: #555; font-weight: normal } #runs th { cursor: pointer; user-select: none }
 td.num { text-align: right; font-variant-numeric: tabular-nums }
@@ -124,6 +125,8 @@ def varying_settings(rows: list[RunRow]) -> list[str]:
 
 
 def _shown(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}"  # a sampled learning rate, not 3.487852712623484e-05
     return "" if value in (None, "", [], {}) else str(value)
 
 
