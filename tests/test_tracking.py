@@ -20,6 +20,7 @@ def test_the_lab_logs_its_results_into_the_trainers_mlflow_run(
     mlflow = pytest.importorskip("mlflow")
     from mlflow import MlflowClient
 
+    monkeypatch.chdir(tmp_path)  # MLflow keeps artifacts in ./mlruns beside the store
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "")
     monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME")  # restored as it was after the test
