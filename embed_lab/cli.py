@@ -288,30 +288,47 @@ def check(
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
 @click.option("--show", "show", metavar="RUN", help="One run: how to reproduce it, and drift.")
 @click.option("--study", "study", metavar="NAME", help="Only the trials of this emb sweep study.")
-def runs(lab: Path, sort_key: str, as_json: bool, show: str | None, study: str | None) -> None:
+@click.option("--html", "html_path", is_flag=False, flag_value="", metavar="[PATH]",
+              help="Also write the lab's page (default: LAB/results/index.html).")  # fmt: skip
+def runs(
+    lab: Path, sort_key: str, as_json: bool, show: str | None, study: str | None,
+    html_path: str | None,
+) -> None:  # fmt: skip
     """List the runs of the lab in LAB (default: .), from results/<experiment>/<run id>/."""
     import orjson
 
+    from embed_lab.runs import table
     from embed_lab.runs.store import RunsError, find_runs, resolve_run
-    from embed_lab.runs.table import console, render_show, render_table, sort_runs, summary
 
-    if show:
-        try:
-            render_show(resolve_run(show, lab), lab, console())
-        except RunsError as error:
-            raise click.ClickException(str(error)) from None
-        return
-    found = find_runs(lab)
+    try:
+        table.check_lab(lab)
+        if show:
+            table.render_show(resolve_run(show, lab), lab, table.console())
+            return
+        found = find_runs(lab)
+        table.check_sort(sort_key, found.runs)
+    except RunsError as error:
+        raise click.ClickException(str(error)) from None
     for problem in found.problems:
         click.echo(f"skipped {problem}", err=True)
     chosen = [run for run in found.runs if study is None or run.study == study]
-    ordered = sort_runs(chosen, sort_key)
+    ordered = table.sort_runs(chosen, sort_key)
     if as_json:
-        click.echo(orjson.dumps([summary(run) for run in ordered], option=orjson.OPT_INDENT_2))
+        rows = [table.summary(run) for run in ordered]
+        click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2))
     elif ordered:
-        render_table(ordered, console())
+        table.render_table(ordered, table.console())
     else:
         click.echo(f"no runs in {lab / 'results'}")
+    if html_path is not None:  # "" when --html is given without a PATH
+        from embed_lab.template import load_lab_page
+
+        page = Path(html_path) if html_path else None
+        try:
+            written = load_lab_page().write_lab_page(lab / "results", page)
+        except OSError as error:
+            raise click.ClickException(f"cannot write the page: {error}") from None
+        click.echo(f"page: {written}", err=as_json)  # stdout stays JSON with --json
 
 
 @main.command()
@@ -319,13 +336,15 @@ def runs(lab: Path, sort_key: str, as_json: bool, show: str | None, study: str |
 @click.option("--lab", type=click.Path(file_okay=False, path_type=Path), default=".",
               show_default=True, help="The lab whose results/ holds the runs.")  # fmt: skip
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write an offline page with metric bars and training curves.")  # fmt: skip
-def compare(run_refs: tuple[str, ...], lab: Path, html_path: Path | None) -> None:
+              help="Also write an offline page with the same evidence and the charts.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON only.")
+def compare(run_refs: tuple[str, ...], lab: Path, html_path: Path | None, as_json: bool) -> None:
     """Compare runs (folders, run ids, <experiment>/<run id>); the first is the baseline.
 
     Shows gold metrics side by side and the settings that differ. Each other run on the same gold
     set is tested against the baseline with a paired randomisation test over per-query ndcg@10
-    (eval/per_query.csv), with the queries that won and lost most.
+    (eval/per_query.csv), with the queries that won and lost most. --json prints the same as one
+    document; --html draws it, with zero-shot, BM25 and the hybrid beside every run.
     """
     from embed_lab.runs import compare as comparison
     from embed_lab.runs.store import RunsError, resolve_run
@@ -335,11 +354,19 @@ def compare(run_refs: tuple[str, ...], lab: Path, html_path: Path | None) -> Non
         records = [resolve_run(ref, lab) for ref in run_refs]
         if len(records) < 2:
             raise RunsError("compare needs at least two runs")
-        comparison.render(records, console())
+        if as_json:
+            import orjson
+
+            document = comparison.evidence(records)
+            click.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
+        else:
+            document = None
+            comparison.render(records, console())
         if html_path:
             from embed_lab.runs.page import write_page
 
-            click.echo(f"page: {write_page(records, html_path)}")
+            written = write_page(records, html_path, document)
+            click.echo(f"page: {written}", err=as_json)  # stdout stays JSON with --json
     except RunsError as error:
         raise click.ClickException(str(error)) from None
 

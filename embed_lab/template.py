@@ -59,6 +59,33 @@ def load_significance() -> ModuleType:
     return load_lab_module("significance")
 
 
+def load_lab_page() -> ModuleType:
+    """The lab's inventory/lab_page.py: results/index.html, written by the lab after every run
+    and by `emb runs --html`."""
+    return load_inventory_module("lab_page")
+
+
+def load_inventory_module(name: str) -> ModuleType:
+    """The lab template's inventory/<name>.py for a module that imports its siblings relatively
+    (lab_page, tracking): the template's inventory/ is loaded as a package of its own,
+    `_embed_lab_inventory`, beside any lab's `inventory`."""
+    package = "_embed_lab_inventory"
+    if package not in sys.modules:
+        folder = template_dir() / LAB_TREE / "inventory"
+        spec = importlib.util.spec_from_file_location(
+            package, folder / "__init__.py", submodule_search_locations=[str(folder)]
+        )
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {folder}")
+        sys.modules[package] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[package])
+    dont_write_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        return importlib.import_module(f"{package}.{name}")
+    finally:
+        sys.dont_write_bytecode = dont_write_bytecode
+
+
 def _load_module(source: Path, name: str) -> ModuleType:
     """Import `source` as module `name`, registered in sys.modules (dataclasses look their module
     up there, pickled classes are found there, and worker processes share one copy)."""

@@ -207,6 +207,17 @@ def test_a_rerun_keeps_the_earlier_run_byte_for_byte(
     assert shlex.split(command.split("&&", 1)[1]) == manifest_of(first)["command"]["argv"]
     assert "data and git commit match the working tree" in shown.stdout
 
+    page = (lab / "results" / "index.html").read_text(encoding="utf-8")  # rewritten by each run
+    for run in (first, second):
+        link = f'<a href="exp_01_baseline/{run.name}/plots/index.html">'
+        assert f'<td class="id">{run.name}</td>' in page and link in page
+    assert "<th>epochs</th>" in page  # the setting the two runs differ in
+    serve = re.search(r'class="serve">What to serve: exp_01_baseline/(\S+), the best run on', page)
+    dev = {run: manifest_of(run)["metrics"]["dev"]["ndcg@10"] for run in (first, second)}
+    best = max(dev, key=dev.__getitem__)  # the first of a tie, as the page takes it
+    assert serve is not None and serve.group(1) == best.name
+    assert "paired test p = " in page
+
 
 FAILING_EXPERIMENT = """
 import sys
@@ -257,6 +268,52 @@ def test_a_failed_run_leaves_a_manifest_that_says_so(
     assert manifest["ended"] and manifest["metrics"] is None
     assert (run_dir / "plots" / "index.html").is_file()
     assert not (copy / "results" / "exp_90_fails" / "latest").exists()
+    page = (copy / "results" / "index.html").read_text(encoding="utf-8")
+    assert '<tr class="failed">' in page and run_dir.name in page
+
+
+STOPPED_EXPERIMENT = """
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from inventory import pipeline
+from inventory.config import TrainConfig, parse_args
+from inventory.runner import run_experiment
+
+
+def main() -> None:
+    pipeline.start(parse_args(__file__, TrainConfig()))
+    raise KeyboardInterrupt  # Ctrl-C once the base model is scored
+
+
+if __name__ == "__main__":
+    run_experiment(main)
+"""
+
+
+def test_an_interrupted_run_keeps_the_scores_it_completed(
+    lab: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "lab"
+    shutil.copytree(lab, copy, ignore=shutil.ignore_patterns("results", ".git"))
+    script = copy / "experiments" / "exp_91_stopped.py"
+    script.write_text(STOPPED_EXPERIMENT, encoding="utf-8")
+    process = subprocess.run(
+        [sys.executable, str(script), "--base-model", str(tiny_model)], cwd=copy,
+        env=os.environ | OFFLINE, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert process.returncode == 130, process.stderr[-3000:]
+    (run_dir,) = (copy / "results" / "exp_91_stopped").iterdir()
+    manifest = manifest_of(run_dir)
+    assert manifest["status"] == "interrupted"
+    assert {"before", "bm25"} <= set(manifest["metrics"]) and "after" not in manifest["metrics"]
+    listed = json.loads(emb("runs", "--json", cwd=copy).stdout)
+    assert listed[0]["ndcg@10"]["before"] == manifest["metrics"]["before"]["ndcg@10"]
+    page = (copy / "results" / "index.html").read_text(encoding="utf-8")
+    row = page[page.index('<tr class="interrupted">') :].split("</tr>")[0]
+    assert f'data-value="{manifest["metrics"]["before"]["ndcg@10"]}"' in row  # zero-shot shown
 
 
 def test_a_run_killed_with_sigint_is_recorded_as_interrupted(

@@ -131,6 +131,14 @@ def test_runs_in_a_lab_without_results(lab: Path) -> None:
     assert emb("runs", str(lab)) == (0, f"no runs in {lab / 'results'}\n", "")
 
 
+def test_runs_outside_a_lab_is_an_error(tmp_path: Path) -> None:
+    missing, empty = tmp_path / "nope", tmp_path / "empty"
+    empty.mkdir()
+    assert emb("runs", str(missing)) == (1, "", f"Error: {missing}: no such folder\n")
+    error = f"Error: {empty} is not a lab: it holds none of results/, data/, inventory/\n"
+    assert emb("runs", str(empty), "--json") == (1, "", error)
+
+
 def test_show_gives_the_command_and_warns_about_changed_data(lab: Path) -> None:
     make_run(
         lab,
@@ -141,7 +149,7 @@ def test_show_gives_the_command_and_warns_about_changed_data(lab: Path) -> None:
     code, out, _ = emb("runs", str(lab), "--show", "exp_01_baseline/20261101-090000")
     assert code == 0
     assert f"cd {lab} && python experiments/exp_01_baseline.py --learning-rate 5e-05" in out
-    assert "data and git commit match the working tree" in out
+    assert "data match the working tree; the run recorded no git commit" in out  # git: None
     (lab / "data" / "gold.jsonl").write_text('{"query": "q2", "pos": ["p"]}\n', encoding="utf-8")
     code, out, _ = emb("runs", str(lab), "--show", "20261101-090000")
     assert "warning: data gold:" in out and "changed since the run" in out
@@ -219,6 +227,18 @@ def test_compare_shows_every_scored_system_of_the_metrics_shape(lab: Path) -> No
     assert not systems & {"delta", "rerank_config", "gold", "dev"}
 
 
+def test_compare_leaves_out_settings_empty_on_both_sides(lab: Path) -> None:
+    from embed_lab.runs.compare import config_differences
+    from embed_lab.runs.store import load_run
+
+    runs = [make_run(lab, f"2026110{day}-090000", 0.5) for day in (1, 2)]
+    for run, empty in zip(runs, (None, {}), strict=True):  # unset in one, empty in the other
+        manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+        manifest["config"] |= {"options": empty, "note": "" if empty is None else []}
+        (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert config_differences([load_run(run) for run in runs]) == {}
+
+
 def test_runs_reads_the_layout_without_symbolic_links(lab: Path) -> None:
     run = make_run(lab, "20261101-090000", 0.7)
     experiment = run.parent
@@ -277,33 +297,133 @@ def test_compare_errors_are_one_line(lab: Path) -> None:
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def test_the_compare_page_renders_offline_without_console_errors(lab: Path, tmp_path: Path) -> None:
-    a = make_run(lab, "20261101-090000", 0.5)
-    b = make_run(lab, "20261102-090000", 0.7)
-    page = tmp_path / "page" / "compare.html"
-    code, out, _ = emb("compare", str(a), str(b), "--html", str(page))
-    assert code == 0 and f"page: {page}" in out
-    html = page.read_text(encoding="utf-8")
-    assert "<script src=" not in html  # plotly.js is inlined: one self-contained file
-    assert html.count("Plotly.newPlot(") == 3
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
-    shot = tmp_path / "compare.png"
+def write_gold(lab: Path, count: int) -> tuple[list[str], str]:
+    """A gold file of `count` queries: the lab's query ids for them, and the file's sha256."""
+    queries = [f"how do I descale machine {i}" for i in range(count)]
+    lines = "".join(json.dumps({"query": q, "pos": [f"passage {i}"]}) + "\n"
+                    for i, q in enumerate(queries))  # fmt: skip
+    (lab / "data" / "gold.jsonl").write_text(lines, encoding="utf-8")
+    ids = [f"gold-{hashlib.sha1(q.encode()).hexdigest()[:10]}" for q in queries]
+    digest = hashlib.sha256("".join(line + "\n" for line in lines.splitlines()).encode())
+    return ids, digest.hexdigest()
+
+
+def with_dev(run: Path, dev: float, hybrid_dev: float) -> None:
+    """Add the dev figures the lab records, and a report page, to a hand-made run."""
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    manifest["metrics"] |= {"dev": {"ndcg@10": dev, "queries": 30},
+                            "hybrid_config": {"dev_ndcg@10": hybrid_dev}}  # fmt: skip
+    (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (run / "plots").mkdir()
+    (run / "plots" / "index.html").write_text("<!DOCTYPE html><title>run</title>", "utf-8")
+
+
+def render(page: Path) -> tuple[str, list[str]]:
+    """The page's DOM after headless Chromium ran its scripts, and its console messages."""
+    assert CHROMIUM is not None
     browser = subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
          "--v=0", "--dump-dom", "--virtual-time-budget=5000", page.as_uri()],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert browser.returncode == 0, browser.stderr[-2000:]
-    console = [line for line in browser.stderr.splitlines() if ":CONSOLE" in line]
-    assert console == []
-    assert browser.stdout.count('class="main-svg"') >= 6  # each chart drew its SVG layers
-    subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
-         "--window-size=1400,1800", page.as_uri()],
-        capture_output=True, timeout=120, check=True,
-    )  # fmt: skip
-    assert shot.stat().st_size > 20_000
+    return browser.stdout, [line for line in browser.stderr.splitlines() if ":CONSOLE" in line]
+
+
+def test_the_lab_page_lists_every_run_and_says_what_to_serve(lab: Path) -> None:
+    ids, sha = write_gold(lab, 12)
+    base = dict.fromkeys(ids, 0.5)
+    better = {q: 0.5 + (0.3 if i < 9 else -0.1) for i, q in enumerate(ids)}
+    first = make_run(lab, "20261101-090000", 0.5, per_query=base, gold_sha=sha, extra_systems=True)
+    dev_winner = make_run(lab, "20261102-090000", 0.72, per_query=better, learning_rate=1e-4,
+                          gold_sha=sha, extra_systems=True)  # fmt: skip
+    with_dev(first, 0.40, 0.39)
+    with_dev(dev_winner, 0.52, 0.50)  # its hybrid is not better on dev: the model alone is served
+    gold_winner = make_run(lab, "20261103-090000", 0.80, gold_sha=sha, learning_rate=2e-4)
+    with_dev(gold_winner, 0.45, 0.44)  # best on gold, not on dev: never the one served
+    make_run(lab, "20261104-090000", 0.0, status="failed", gold_sha=sha)
+    stopped = make_run(lab, "20261105-090000", 0.0, status="interrupted", gold_sha=sha)
+    manifest = json.loads((stopped / "manifest.json").read_text(encoding="utf-8"))
+    manifest["metrics"] = {"before": {"ndcg@10": 0.5}, "bm25": {"ndcg@10": 0.45}}  # as kept
+    (stopped / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    broken = make_run(lab, "20261106-090000", 0.9)
+    (broken / "manifest.json").write_text("{", encoding="utf-8")
+    study = lab / "results" / "sweeps" / "exp_01_baseline"
+    study.mkdir(parents=True)
+    (study / "index.html").write_text("<!DOCTYPE html><title>sweep</title>", "utf-8")
+    (study / "best").symlink_to(dev_winner, target_is_directory=True)
+
+    code, out, _ = emb("runs", str(lab), "--html")
+    page = lab / "results" / "index.html"
+    assert code == 0 and f"page: {page}" in out
+    text = page.read_text(encoding="utf-8")
+    assert text.count("<script src=") == 0 and text.count("Plotly.newPlot(") == 1
+    body = text[text.index("<tbody>") : text.index("</tbody>")]
+    assert body.count("<tr ") == 5 and f"skipped {broken / 'manifest.json'}: " in text
+    assert '<tr class="failed">' in body and "malformed JSON" in body
+    assert '<tr class="interrupted">' in body
+    row = body[body.index("20261105-090000") :].split("</tr>")[0]
+    assert 'data-value="0.5"' in row  # the interrupted run's zero-shot score
+    assert "<th>learning_rate</th>" in text and "<th>epochs</th>" not in text  # what varies
+    expected = exact_sign_flip_p([better[q] - 0.4 for q in ids])  # after against BM25's 0.4
+    serve = text[text.index('class="serve">') :].split("</p>")[0]
+    assert "exp_01_baseline/20261102-090000, the best run on dev (ndcg@10 0.5200)" in serve
+    assert "hybrid" not in serve  # the dev winner's hybrid is not better on dev
+    assert f"p = {expected:.4f} (significant at 0.05: after is better)" in serve
+    links = re.findall(r'<a href="([^"]+)"', re.sub(r"<script.*?</script>", "", text, flags=re.S))
+    assert len(links) == 5  # three run pages, the sweep's page and its best run
+    assert all((page.parent / link).is_file() for link in links), links
+    assert "sweeps/exp_01_baseline/index.html" in links
+
+    code, _, err = emb("runs", str(lab), "--sort", "nDCG")
+    assert code == 1 and err.strip().startswith("Error: --sort nDCG: unknown; one of date, ")
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
+    dom, console = render(page)
+    assert console == [] and dom.count('class="main-svg"') >= 2
+
+
+def test_the_compare_page_shows_what_compare_json_prints(lab: Path, tmp_path: Path) -> None:
+    ids, sha = write_gold(lab, 12)
+    base = dict.fromkeys(ids, 0.5)
+    better = {q: 0.5 + (0.3 if i < 9 else -0.1) for i, q in enumerate(ids)}
+    a = make_run(lab, "20261101-090000", 0.5, per_query=base, gold_sha=sha, extra_systems=True)
+    b = make_run(lab, "20261102-090000", 0.72, per_query=better, gold_sha=sha, extra_systems=True)
+    c = make_run(lab, "20261103-090000", 0.72, per_query=better, gold_sha=sha)  # b's twin
+    code, out, _ = emb("compare", str(a), str(b), str(c), "--json")
+    assert code == 0
+    document = json.loads(out)
+    test = document["tests"][0]
+    assert test["p_value"] == pytest.approx(exact_sign_flip_p([better[q] - 0.5 for q in ids]))
+    low, high = test["ci95"]
+    assert test["mean_difference"] == pytest.approx(0.2) and low < 0.2 < high
+    assert test["lost"][0] == {"query_id": ids[9], "query": "how do I descale machine 9",
+                               "baseline": 0.5, "other": pytest.approx(0.4)}  # fmt: skip
+    assert document["settings_differ"] == {}  # same settings: nothing listed
+    assert document["runs"][1]["metrics"]["bm25"]["ndcg@10"] == 0.45
+
+    page = tmp_path / "page" / "compare.html"
+    code, out, _ = emb("compare", str(a), str(b), str(c), "--html", str(page))
+    assert code == 0 and f"page: {page}" in out
+    html = page.read_text(encoding="utf-8")
+    embedded = html[html.index('id="evidence">') + 14 : html.rindex("</script>")]
+    assert json.loads(embedded) == document
+    for number in (f"{test['p_value']:.4f}", f"{low:+.4f} to {high:+.4f}", "+0.2000",
+                   "how do I descale machine 9", "zero-shot", "BM25", "hybrid"):  # fmt: skip
+        assert number in html, number
+    assert "<script src=" not in html and html.count("Plotly.newPlot(") == 4
+    drawn = re.findall(r"Plotly\.newPlot\(\s*\"[^\"]+\",\s*(\[.*?\]),\s*\{", html, flags=re.S)
+    figures = [json.loads(traces) for traces in drawn]
+    bars = figures[0]
+    assert [trace["name"] for trace in bars] == ["zero-shot", "fine-tuned", "BM25", "hybrid"]
+    assert bars[1]["text"] == ["0.500", "0.720", "0.720"]  # values on the bars
+    curves = figures[2]
+    styles = {(t["line"]["dash"], t["marker"]["symbol"]) for t in curves}
+    assert len(styles) == 3  # b and c draw the same curve: dash and marker keep them apart
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
+    dom, console = render(page)
+    assert console == [] and dom.count('class="main-svg"') >= 8
 
 
 def record_as_running(run: Path, pid: int, host: str, heartbeat: str) -> None:

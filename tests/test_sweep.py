@@ -377,6 +377,10 @@ def test_the_baseline_swept_with_the_tiny_model(lab: Path, tiny_model: Path) -> 
     assert document["best"]["command"].endswith(
         " ".join(manifest(lab, document["best"]["run"])["command"]["argv"][1:])
     )
+    front = (lab / "results" / "index.html").read_text(encoding="utf-8")  # rewritten at the end
+    best = Path(document["best"]["run"]).relative_to("results")
+    assert '<a href="sweeps/tiny/index.html">tiny</a> — best run ' in front
+    assert f'<a href="{best}/plots/index.html">{best.name}</a>' in front
 
 
 FLAGS = {

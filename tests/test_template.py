@@ -28,7 +28,8 @@ EXPECTED_FILES = {
             "__init__", "bm25", "callbacks", "config", "contract", "datasets", "distributed",
             "embeddings", "errors", "evaluate", "files", "fusion", "layout", "liveness", "manifest",
             "models", "plotting", "preprocess", "losses", "pipeline", "progress", "retrieval",
-            "rows", "runner", "runs", "settings", "significance", "train", "trial",
+            "rows", "runner", "runs", "settings", "significance", "train", "trial", "lab_page",
+            "tracking",
         )
     ),
     *(

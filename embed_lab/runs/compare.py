@@ -13,13 +13,17 @@ are shown with a warning, and never paired: their figures measure different thin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from embed_lab.runs.store import RunRecord, layout, per_query
+from embed_lab.runs.store import RunRecord, data_hash, layout, per_query
 from embed_lab.template import load_significance
 
 TOP = 5
@@ -38,6 +42,8 @@ IGNORED = {
     "phase",
 }
 TEST_NAME = "paired randomisation test over per-query ndcg@10 (after), two-sided"
+CI = "95 % percentile bootstrap of the mean difference over queries (2,000 seeded resamples)"
+REFERENCES = ("before", "bm25", "hybrid")  # zero-shot, BM25 and the hybrid: beside every run
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,7 @@ class Paired:
     other: str
     queries: int
     mean_difference: float
+    ci95: tuple[float, float] | None  # percentile bootstrap of the mean difference
     p_value: float
     wins: int
     losses: int
@@ -80,15 +87,19 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def config_differences(runs: list[RunRecord]) -> dict[str, list[Any]]:
-    """{dotted key: [value per run]} for the recorded settings that are not the same everywhere."""
+    """{dotted key: [value per run]} for the recorded settings that are not the same everywhere;
+    a setting missing or empty (None, "", [], {}) in every run is left out."""
     flats = [flatten({k: v for k, v in run.manifest.items() if k not in IGNORED}) for run in runs]
     keys = sorted({key for flat in flats for key in flat})
-    missing = object()
     return {
         key: [flat.get(key) for flat in flats]
         for key in keys
-        if len({repr(flat.get(key, missing)) for flat in flats}) > 1
+        if len({repr(_unset_if_empty(flat.get(key))) for flat in flats}) > 1
     }
+
+
+def _unset_if_empty(value: Any) -> Any:
+    return None if value in ("", [], {}, ()) else value
 
 
 def relevance(run: RunRecord) -> str | None:
@@ -134,6 +145,7 @@ def paired_test(baseline: RunRecord, other: RunRecord) -> Paired | str:
     b = np.array([scores[1][q] for q in common])
     p_value = load_significance().paired_p_value(b, a)
     differences = b - a
+    interval = mean_interval(differences)
     order = np.argsort(differences, kind="stable")
     rows = [(common[i], float(a[i]), float(b[i])) for i in order]
     return Paired(
@@ -141,6 +153,7 @@ def paired_test(baseline: RunRecord, other: RunRecord) -> Paired | str:
         other=other.label,
         queries=len(common),
         mean_difference=float(differences.mean()),
+        ci95=interval,
         p_value=p_value,
         wins=int((differences > 0).sum()),
         losses=int((differences < 0).sum()),
@@ -148,6 +161,90 @@ def paired_test(baseline: RunRecord, other: RunRecord) -> Paired | str:
         won=[row for row in reversed(rows) if row[2] > row[1]][:TOP],
         lost=[row for row in rows if row[2] < row[1]][:TOP],
     )
+
+
+def mean_interval(differences: Any) -> tuple[float, float] | None:
+    """The 95 % percentile bootstrap interval of the mean difference (2,000 seeded resamples)."""
+    import numpy as np
+
+    if len(differences) < 2 or np.all(differences == differences[0]):
+        return None if len(differences) < 2 else (float(differences[0]),) * 2
+    from scipy.stats import bootstrap
+
+    result = bootstrap((differences,), np.mean, confidence_level=0.95, n_resamples=2000,
+                       method="percentile", rng=np.random.default_rng(0))  # fmt: skip
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def query_texts(run: RunRecord) -> dict[str, str]:
+    """{query id: query text} of the run's gold file, when it is still the file the run scored
+    (its sha256 matches); ids as the lab makes them (inventory/retrieval.py's build_task):
+    "gold-" and the first 10 hex digits of the text's sha1, "-2", "-3" for a repeated text."""
+    recorded = (run.manifest.get("data") or {}).get("gold") or {}
+    path = Path(str(recorded.get("path", "")))
+    if not path.is_file() or data_hash(path) != recorded.get("sha256"):
+        return {}
+    texts: dict[str, str] = {}
+    seen: Counter[str] = Counter()
+    with path.open(encoding="utf-8-sig") as file:
+        for line in file:
+            try:
+                query = json.loads(line)["query"] if line.strip() else None
+            except (ValueError, KeyError, TypeError):
+                return {}  # not a file the lab could have scored: no texts rather than wrong ones
+            if not isinstance(query, str):
+                continue
+            query_id = f"gold-{hashlib.sha1(query.encode()).hexdigest()[:10]}"
+            seen[query_id] += 1
+            texts[query_id if seen[query_id] == 1 else f"{query_id}-{seen[query_id]}"] = query
+    return texts
+
+
+def evidence(runs: list[RunRecord]) -> dict[str, Any]:
+    """What `emb compare` shows, as one document: `--json` prints it, `--html` draws it."""
+    tests: list[dict[str, Any]] = []
+    texts = query_texts(runs[0])
+    for other in runs[1:]:
+        outcome = paired_test(runs[0], other)
+        if isinstance(outcome, str):
+            tests.append({"baseline": runs[0].label, "other": other.label, "note": outcome})
+            continue
+        test = asdict(outcome)
+        test["significant"] = outcome.p_value < 0.05
+        for side in ("won", "lost"):
+            test[side] = [
+                {"query_id": q, "query": texts.get(q), "baseline": x, "other": y}
+                for q, x, y in getattr(outcome, side)
+            ]
+        tests.append(test)
+    return {
+        "runs": [
+            {
+                "label": run.label,
+                "path": str(run.dir),
+                "status": run.state.describe(),
+                "error": run.manifest.get("error"),
+                "relevance": relevance(run),
+                "metrics": {
+                    system: {
+                        name: run.metric(system, name)
+                        for name in metric_names(runs)
+                        if run.metric(system, name) is not None
+                    }
+                    for system in systems([run])
+                },
+                "dev_ndcg@10": (run.manifest.get("metrics") or {}).get("dev", {}).get("ndcg@10"),
+            }
+            for run in runs
+        ],
+        "relevance_warning": relevance_warning(runs),
+        "settings_differ": config_differences(runs),
+        "baseline": runs[0].label,
+        "test": TEST_NAME,
+        "alpha": 0.05,
+        "ci": CI,
+        "tests": tests,
+    }
 
 
 def _with_state(run: RunRecord) -> str:
@@ -192,6 +289,7 @@ def render(runs: list[RunRecord], console: Console) -> None:
         console.print("Settings that differ: none")
 
     console.print(f"\n[bold]Significance[/] ({TEST_NAME}; baseline {runs[0].label})")
+    texts = query_texts(runs[0])
     for other in runs[1:]:
         outcome = paired_test(runs[0], other)
         if isinstance(outcome, str):
@@ -199,12 +297,25 @@ def render(runs: list[RunRecord], console: Console) -> None:
             continue
         verdict = "significant at 0.05" if outcome.p_value < 0.05 else "not significant at 0.05"
         console.print(
-            f"{outcome.other}: mean Δ ndcg@10 {outcome.mean_difference:+.4f} over "
-            f"{outcome.queries} queries, p = {outcome.p_value:.4f} ({verdict}); "
+            f"{outcome.other}: mean Δ ndcg@10 {outcome.mean_difference:+.4f}{_interval(outcome)}"
+            f" over {outcome.queries} queries, p = {outcome.p_value:.4f} ({verdict}); "
             f"{outcome.wins} won, {outcome.losses} lost, {outcome.ties} tied",
             markup=False,
         )
         for title, rows in (("won most", outcome.won), ("lost most", outcome.lost)):
             if rows:
-                listed = ", ".join(f"{q} {x:.3f}→{y:.3f}" for q, x, y in rows)
+                listed = ", ".join(f"{q}{_quoted(texts.get(q))} {x:.3f}→{y:.3f}"
+                                   for q, x, y in rows)  # fmt: skip
                 console.print(f"  {title}: {listed}", markup=False)
+
+
+def _interval(outcome: Paired) -> str:
+    if outcome.ci95 is None:
+        return ""
+    return f" (95 % CI {outcome.ci95[0]:+.4f} to {outcome.ci95[1]:+.4f})"
+
+
+def _quoted(text: str | None, width: int = 60) -> str:
+    if text is None:
+        return ""
+    return f' "{text if len(text) <= width else text[: width - 1] + "…"}"'

@@ -9,10 +9,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from embed_lab.runs.store import RunRecord, data_hash, layout
+from embed_lab.runs.store import RunRecord, RunsError, data_hash, layout
 
 KEY_HYPERPARAMETERS = {"epochs": "ep", "batch_size": "bs", "learning_rate": "lr", "seed": "seed"}
 SORT_KEYS = ("date", "duration", "status", "experiment")
+LAB_FOLDERS = ("results/", "data/", "inventory/")
 
 
 def console() -> Console:
@@ -42,6 +43,24 @@ def summary(run: RunRecord) -> dict[str, Any]:
         "sweep": run.manifest.get("sweep"),
         "path": str(run.dir),
     }
+
+
+def check_lab(lab: Path) -> None:
+    """A folder that does not exist, or holds none of a lab's folders, is an error."""
+    if not lab.is_dir():
+        raise RunsError(f"{lab}: no such folder")
+    if not any((lab / name.rstrip("/")).is_dir() for name in LAB_FOLDERS):
+        raise RunsError(f"{lab} is not a lab: it holds none of {', '.join(LAB_FOLDERS)}")
+
+
+def check_sort(key: str, runs: list[RunRecord]) -> None:
+    """An unknown --sort key is an error naming the known ones."""
+    metrics = dict.fromkeys(["ndcg@10"])
+    for run in runs:
+        metrics.update(dict.fromkeys((run.manifest.get("metrics") or {}).get("after") or {}))
+    if key not in SORT_KEYS and key not in metrics:
+        known = ", ".join([*SORT_KEYS, *metrics])
+        raise RunsError(f"--sort {key}: unknown; one of {known}")
 
 
 def sort_runs(runs: list[RunRecord], key: str) -> list[RunRecord]:
@@ -151,5 +170,8 @@ def render_show(run: RunRecord, lab: Path, console: Console) -> None:
     warnings = drift(run, lab)
     for warning in warnings:
         console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
-    if not warnings:
+    if not warnings and run.manifest.get("git"):
         console.print("data and git commit match the working tree")
+    elif not warnings:
+        console.print("data match the working tree; the run recorded no git commit (not in a "
+                      "git repository, or in one without commits)")  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,7 @@ def run_sweep(request: SweepRequest) -> int:
     clean_up(sweep, study)
     document = summarise(sweep, study)
     page = write_page(study, document, sweep.folder)
+    _rewrite_lab_page(sweep.lab / "results", say)
     if request.as_json:
         import orjson
 
@@ -176,3 +178,13 @@ def render(document: dict[str, Any]) -> None:
 
 def _say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
+
+
+def _rewrite_lab_page(results: Path, say: Callable[[str], None]) -> None:
+    """results/index.html, rewritten by the lab after each trial, now links the study's page."""
+    from embed_lab.template import load_lab_page
+
+    try:
+        load_lab_page().write_lab_page(results)
+    except OSError as error:
+        say(f"warning: {results / 'index.html'} not updated ({error})")

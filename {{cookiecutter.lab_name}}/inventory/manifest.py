@@ -123,10 +123,28 @@ def differences(first: dict[str, Any], second: dict[str, Any]) -> list[str]:
             if first.get(k) != second.get(k)]  # fmt: skip
 
 
+def launch_argv() -> list[str]:
+    """The command that started the run: `python <script> ...`, or the command line of the
+    launcher that started the script (`uv run ...`, `torchrun ...`, `accelerate launch ...`),
+    read from the parent process where the system shows it (Linux's /proc)."""
+    own = ["python", *sys.argv]
+    try:
+        raw = Path(f"/proc/{os.getppid()}/cmdline").read_bytes()
+    except OSError:
+        return own
+    parent = [part.decode(errors="replace") for part in raw.split(b"\0") if part]
+    if sys.argv[0] not in parent[1:]:
+        return own  # a shell, `emb sweep`, a test: the script was not on the parent's line
+    program = Path(parent[0]).name
+    if program.startswith("python") and parent[1] != "-m" and not parent[1].endswith(".py"):
+        return [Path(parent[1]).name, *parent[2:]]  # `python .../bin/torchrun ...`
+    return ["python" if program.startswith("python") else program, *parent[1:]]
+
+
 def environment(data_dir: Path, base_model: str, lab_root: Path) -> dict[str, Any]:
     """The manifest sections known before a run starts."""
     return {
-        "command": {"cwd": os.getcwd(), "argv": ["python", *sys.argv]},
+        "command": {"cwd": os.getcwd(), "argv": launch_argv()},
         "model": model_identity(base_model),
         "data": data_hashes(data_dir),
         "git": git_state(lab_root),

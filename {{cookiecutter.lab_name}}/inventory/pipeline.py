@@ -62,6 +62,7 @@ def start(
         gold = evaluate.GoldEvaluation(splits.gold, splits.corpus, run.eval_dir, hooks)  # BM25
         # The base model's vectors are cached in .cache/embeddings/: a rerun encodes new texts only.
         before = gold.score_model(model, "before", EmbeddingCache(model, CACHE_DIR))
+        gold.write()  # a run stopped later keeps its zero-shot and BM25 scores
     return Experiment(config, splits, model, run, gold, before)
 
 

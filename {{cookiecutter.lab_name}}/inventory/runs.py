@@ -21,7 +21,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
-from inventory import distributed, liveness, manifest, trial
+from inventory import distributed, liveness, manifest, tracking, trial
 from inventory.config import LAB_ROOT, RunConfig
 from inventory.errors import Interrupted, LabError, Pruned
 from inventory.files import check_writable, read_json, write_json, write_text, writing
@@ -126,6 +126,10 @@ class Run:
         if status == "completed":
             with writing("pointing the latest run's links to", self.dir):
                 point_latest(self.dir)
+        if self.dir.resolve().is_relative_to(LAB_ROOT / "results"):  # not a --output-dir elsewhere
+            write_front_page(LAB_ROOT / "results")
+        if tracking.wanted(((self.record.get("config") or {}).get("train") or {}).get("report_to")):
+            report_to_mlflow(self.dir, self.record)
 
     def __enter__(self) -> Run:
         return self
@@ -137,6 +141,27 @@ class Run:
         traceback: TracebackType | None,
     ) -> None:
         self.finish(error)
+
+
+def report_to_mlflow(run_dir: Path, record: dict[str, Any]) -> None:
+    """Log the run's results to MLflow (inventory/tracking.py); the run stands without it, so a
+    failure (a tracking server that does not answer) is a warning."""
+    try:
+        tracking.log_run(run_dir, record)
+    except Exception as error:
+        print(f"warning: the run was not logged to MLflow ({outcome(error)[1]})", file=sys.stderr)
+
+
+def write_front_page(results: Path) -> None:
+    """Rewrite results/index.html (inventory/lab_page.py); the run stands without it, so a
+    failure is a warning."""
+    from inventory.lab_page import write_lab_page
+
+    try:
+        write_lab_page(results)
+    except Exception as error:
+        print(f"warning: {results / 'index.html'} not updated ({outcome(error)[1]})",
+              file=sys.stderr)  # fmt: skip
 
 
 ARTIFACTS = ("final", "eval/metrics.json", "eval/per_query.csv", "plots/index.html",
@@ -216,6 +241,7 @@ def start_run(config: RunConfig) -> Run:
         **trial.manifest_section(),  # under `emb sweep`: {"sweep": {"study", "trial", ...}}
     )
     trial.attach(run_dir)
+    tracking.prepare(config.train.report_to, config.name)
     if len(_active) == 1:
         _sigterm[:] = [_raise_on_sigterm()]
     return run
@@ -250,14 +276,20 @@ def point_latest(run_dir: Path) -> None:
 
 
 def _symlink(target: str, link: Path) -> None:
-    temporary = link.with_name(f".{link.name}.tmp")
+    temporary = _temporary(link)
     temporary.unlink(missing_ok=True)
     os.symlink(target, temporary, target_is_directory=not target.endswith(".json"))
     os.replace(temporary, link)  # atomic: the link always reaches a whole run
 
 
+def _temporary(path: Path) -> Path:
+    """A temporary name beside `path` unique to this process, so that concurrent runs (sweep
+    workers) never meet on it and fall back to copies."""
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
 def _copy(source: Path, target: Path) -> None:
-    temporary = target.with_name(f".{target.name}.tmp")
+    temporary = _temporary(target)
     if temporary.is_dir():
         shutil.rmtree(temporary)
     if source.is_dir():

@@ -207,6 +207,22 @@ def test_without_symbolic_links_latest_is_a_pointer_file_and_copies(
     assert layout.run_dirs(tmp_path) == sorted([first.dir, second.dir])
 
 
+def test_concurrent_runs_make_the_latest_link_under_names_of_their_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = finished_run(tmp_path)
+    out = tmp_path / "exp"
+    pid = os.getpid()
+    with monkeypatch.context() as other:  # another process, in the middle of pointing latest
+        other.setattr(runs.os, "getpid", lambda: pid + 1)
+        theirs = runs._temporary(out / "latest")
+        os.symlink(first.id, theirs)
+    second = finished_run(tmp_path)
+    assert runs._temporary(out / "latest") != theirs and theirs.is_symlink()  # left alone
+    assert (out / "latest").is_symlink() and (out / "latest").resolve() == second.dir
+    assert (out / "eval").is_symlink()  # links, not the copies made where links fail
+
+
 def test_the_layout_reads_back_the_runs_the_lab_writes(tmp_path: Path) -> None:
     first = finished_run(tmp_path)
     second = finished_run(tmp_path)

@@ -1,4 +1,6 @@
+import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -65,3 +67,24 @@ def test_git_state_knows_the_commit_and_the_dirty_flag(tmp_path: Path) -> None:
 )
 def test_differences_between_training_and_evaluation(first, second, expected) -> None:
     assert differences(first, second) == expected
+
+
+def test_the_recorded_command_keeps_the_launcher_that_started_the_script(tmp_path: Path) -> None:
+    lab = Path(__file__).resolve().parents[1]
+    script = tmp_path / "exp_99_show.py"
+    script.write_text(f"import json, sys; sys.path.insert(0, {str(lab)!r})\n"
+                      "from inventory.manifest import launch_argv\n"
+                      "print(json.dumps(launch_argv()))\n", encoding="utf-8")  # fmt: skip
+    launcher = tmp_path / "torchrun"  # a console script: `python .../bin/torchrun ... script`
+    launcher.write_text("import subprocess, sys\n"
+                        "subprocess.run([sys.executable, *sys.argv[3:]], check=True)\n",
+                        encoding="utf-8")  # fmt: skip
+
+    def recorded(*command: str) -> list[str]:
+        done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=True)
+        return json.loads(done.stdout)
+
+    assert recorded(sys.executable, script.name, "--epochs", "2") == [
+        "python", script.name, "--epochs", "2"]  # fmt: skip
+    flags = ["--nproc_per_node", "2", script.name, "--seed", "3"]
+    assert recorded(sys.executable, str(launcher), *flags) == ["torchrun", *flags]

@@ -89,3 +89,10 @@ def test_the_page_says_how_gold_was_scored(tmp_path: Path) -> None:
     binary = dict(relevance_facts(METRIC_VALUES | {"relevance": "binary"}))
     assert binary["gold relevance"].startswith("binary")
     assert relevance_facts(METRIC_VALUES) == []  # a run from before relevance was recorded
+
+
+def test_the_dev_chart_fits_its_values() -> None:
+    from inventory.plotting import dev_metrics_figure
+
+    axis = dev_metrics_figure(LOG).layout.yaxis
+    assert axis.range is None and axis.autorange in (None, True)  # not 0-1: small gains show
