@@ -94,10 +94,10 @@ def encoding_check(lab: Path, model_path: str, documents: int) -> None:
     model = load_model(model_path, 256)
     chosen = device.settings(TrainConfig())  # what a run with default flags uses here
     texts = synthetic_documents(documents, 230)  # about 256 tokens each once tokenised
-    tokens = model.tokenize(texts[:64])["input_ids"].shape[1]
+    tokens = len(model.tokenizer(texts[0])["input_ids"])
     print(f"device: {device.device_kind()} "
           f"({torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'}); "
-          f"{documents} synthetic documents, {tokens} tokens (truncated at 256)")  # fmt: skip
+          f"{documents} synthetic documents of {tokens} tokens (truncated at 256)")  # fmt: skip
 
     def timed(encoding: Encoding) -> tuple[float, np.ndarray]:
         encode(model, texts[: min(256, documents)], "document", "warm-up", encoding)
