@@ -2,7 +2,7 @@
 
 1. Encoding throughput of the base model (all-MiniLM-L6-v2 by default) in each precision this
    device runs (CPU: fp32, bf16; CUDA: fp32, tf32, bf16, fp16), at several batch sizes, on the
-   longest --texts corpus documents (what dominates a real corpus's cost): wall and process CPU
+   longest --texts gold documents (what dominates a real corpus's cost): wall and process CPU
    seconds, documents/s, and the minimum cosine of each vector to its fp32 twin.
 2. Zero-shot ndcg@10 on gold and on dev (the lab's scoring: every passage plus corpus.jsonl),
    fp32 against each other precision. `auto` may encode in a precision only where it is faster
@@ -51,6 +51,7 @@ def main() -> None:
         from inventory.datasets import load_splits
         from inventory.models import DEFAULT_MODEL, load_model
         from inventory.progress import quiet_libraries
+        from inventory.retrieval import build_task
 
         quiet_libraries()
         kind = device.device_kind()
@@ -63,21 +64,22 @@ def main() -> None:
         splits, _ = preprocess.clean_splits(load_splits(args.data_dir or lab / "data"))
         model = load_model(args.base_model or DEFAULT_MODEL, 256)
         sizes = [int(size) for size in args.batch_sizes.split(",")]
-        throughput(model, splits.corpus, precisions, sizes, args.texts)
+        gold = build_task(splits.gold, "gold", splits.corpus)  # every passage, and corpus.jsonl
+        throughput(model, gold.documents, precisions, sizes, args.texts)
         if not args.skip_ndcg:
             faithfulness(model, splits, precisions, chosen.encoding.batch_size)
         if kind == "cuda" and args.train_steps:
             training_steps(model, splits.train, args.train_steps)
 
 
-def throughput(model, corpus, precisions: list[str], sizes: list[int], count: int) -> None:
+def throughput(model, documents, precisions: list[str], sizes: list[int], count: int) -> None:
     import numpy as np
     from inventory.device import Encoding
     from inventory.embeddings import encode
 
-    texts = sorted((document.text for document in corpus), key=len, reverse=True)[:count]
+    texts = sorted(documents, key=len, reverse=True)[:count]
     encode(model, texts[:32], "document", "warm-up", Encoding())
-    print(f"\nencoding {len(texts)} documents (the longest of the corpus), per setting:")
+    print(f"\nencoding {len(texts)} documents (the longest gold documents), per setting:")
     reference = {}
     for precision in precisions:
         for size in sizes:
