@@ -17,6 +17,7 @@ Run: python benchmarks/gpu_check.py --model PATH [--tiny] [--docs N] [--train N]
 from __future__ import annotations
 
 import argparse
+import copy as copy_module
 import json
 import os
 import random
@@ -30,6 +31,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO_ROOT / "{{cookiecutter.lab_name}}"
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+REFERENCE_TRAINING = ("--batch-size", "16", "--learning-rate", "5e-5")  # reference_baseline's
 
 
 def copy_lab(parent: Path, base_model: str) -> Path:
@@ -57,12 +59,12 @@ def synthetic_documents(count: int, length: int, seed: int = 0) -> list[str]:
     return [words(rng, length, vocabulary) for _ in range(count)]
 
 
-def write_data(folder: Path, train: int, held_out: int, negatives: int) -> None:
+def write_data(folder: Path, train: int, dev: int, gold: int, negatives: int) -> None:
     """train/dev/gold JSONL: each query is 8 words of its positive; gold and dev records carry
     `negatives` other documents each (the gold corpus), train records one negative."""
     folder.mkdir(parents=True)
-    total = train + 2 * held_out
-    documents = synthetic_documents(total + 2 * held_out * negatives, 200, seed=1)
+    total = train + dev + gold
+    documents = synthetic_documents(total + (dev + gold) * negatives, 200, seed=1)
     rng = random.Random(2)
     extra = iter(documents[total:])
 
@@ -73,8 +75,8 @@ def write_data(folder: Path, train: int, held_out: int, negatives: int) -> None:
         negs = [next(extra) for _ in range(count)] if count else [documents[(index + 1) % total]]
         return {"query": f"{query} {index}", "pos": [document], "neg": negs}
 
-    splits = {"train": range(train), "dev": range(train, train + held_out),
-              "gold": range(train + held_out, total)}  # fmt: skip
+    splits = {"train": range(train), "dev": range(train, train + dev),
+              "gold": range(train + dev, total)}  # fmt: skip
     for split, indices in splits.items():
         count = 0 if split == "train" else negatives
         lines = [json.dumps(record(index, count)) for index in indices]
@@ -99,7 +101,7 @@ def encoding_check(lab: Path, model_path: str, documents: int) -> None:
           f"({torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'}); "
           f"{documents} synthetic documents of {tokens} tokens (truncated at 256)")  # fmt: skip
 
-    def timed(encoding: Encoding) -> tuple[float, np.ndarray]:
+    def timed(model, encoding: Encoding) -> tuple[float, np.ndarray]:
         encode(model, texts[: min(256, documents)], "document", "warm-up", encoding)
         if torch.cuda.is_available():
             torch.cuda.synchronize()
@@ -109,8 +111,8 @@ def encoding_check(lab: Path, model_path: str, documents: int) -> None:
             torch.cuda.synchronize()
         return documents / (time.perf_counter() - start), vectors
 
-    before, reference = timed(Encoding("fp32", 32))
-    after, vectors = timed(chosen.encoding)
+    before, reference = timed(model, Encoding("fp32", 32))
+    after, vectors = timed(model, chosen.encoding)
     cosine = (vectors * reference).sum(1) / (
         np.linalg.norm(vectors, axis=1) * np.linalg.norm(reference, axis=1)
     )
@@ -118,6 +120,12 @@ def encoding_check(lab: Path, model_path: str, documents: int) -> None:
     print(f"encoding, new default ({chosen.encoding.precision}, batch "
           f"{chosen.encoding.batch_size}): {after:,.0f} documents/s = {after / before:.2f}x "
           f"(target >= 5x); min cosine to fp32 {cosine.min():.5f}")  # fmt: skip
+    if torch.cuda.is_available():  # for comparison: bf16 weights (a copy) instead of autocast
+        copy = copy_module.deepcopy(model).to(torch.bfloat16)
+        rate, _ = timed(copy, Encoding("fp32", chosen.encoding.batch_size))
+        print(f"encoding, a bf16 copy of the weights (not what the lab does), batch "
+              f"{chosen.encoding.batch_size}: {rate:,.0f} documents/s")  # fmt: skip
+        del copy
     print(f"training precision auto picks here: {chosen.train_precision}; "
           f"dataloader workers {chosen.dataloader_workers}")  # fmt: skip
     model.to("cpu")  # the GPU's memory to the lab check's processes
@@ -138,7 +146,7 @@ def lab_check(lab: Path, model_path: str, data: Path, scratch: Path, epochs: int
                  "--epochs", str(epochs)]  # fmt: skip
     experiment = [sys.executable, "experiments/exp_01_baseline.py", "--base-model", model_path,
                   "--data-dir", str(data), "--output-dir", str(scratch / "results"),
-                  "--epochs", str(epochs)]  # fmt: skip
+                  "--epochs", str(epochs), *REFERENCE_TRAINING]  # fmt: skip
     seconds: dict[str, float] = {}
     for name, command in (("reference", reference), ("lab", experiment)):
         seconds[name], done = timed_process(command, lab)
@@ -168,7 +176,7 @@ def main() -> None:
     os.environ.update(OFFLINE)
     documents = args.docs or (128 if args.tiny else 20000)
     train = args.train or (64 if args.tiny else 3200)
-    held_out, negatives = (16, 3) if args.tiny else (300, 10)
+    dev, gold, negatives = (8, 16, 3) if args.tiny else (30, 300, 10)
     with tempfile.TemporaryDirectory() as folder:
         scratch = Path(folder)
         lab = copy_lab(scratch, args.model)
@@ -176,9 +184,10 @@ def main() -> None:
         encoding_check(lab, args.model, documents)
         print(f"(encoding check: {time.perf_counter() - started:.0f} s)")
         if not args.skip_lab:
-            write_data(scratch / "data", train, held_out, negatives)
-            print(f"lab check data: {train} train, {held_out} dev and gold queries, gold corpus "
-                  f"{held_out * (negatives + 1)} synthetic 200-word documents")  # fmt: skip
+            write_data(scratch / "data", train, dev, gold, negatives)
+            print(f"lab check data: {train} train, {dev} dev and {gold} gold queries, gold "
+                  f"corpus {gold * (negatives + 1)} synthetic 200-word documents (dev is small: "
+                  "the reference evaluates it 10 times, the lab 4)")  # fmt: skip
             lab_check(lab, args.model, scratch / "data", scratch, epochs=1)
 
 
