@@ -156,7 +156,7 @@ def test_the_manifest_says_what_produced_the_run(lab: Path, tiny_run, tiny_model
     bf16_cpu = re.search(r"^flags.*\b(avx512_bf16|amx_bf16)\b", cpu_info(), re.MULTILINE)
     used = {"train": "fp32", "eval": "bf16" if bf16_cpu else "fp32"}  # inventory/device.py
     assert (manifest["device"], manifest["precision"]) == ("cpu", used)
-    assert (manifest["encode_batch_size"], manifest["dataloader_workers"]) == (32, 0)
+    assert (manifest["encode_batch_size"], manifest["dataloader_workers"]) == (64, 0)
     assert manifest["model"]["source"] == str(tiny_model)
     assert len(manifest["model"]["weights_sha256"]) == 64
     assert manifest["recipe"]["loss"] == "MultipleNegativesRankingLoss"

@@ -190,7 +190,7 @@ def _add_hardware_flags(parser: argparse.ArgumentParser, defaults: TrainConfig) 
         "--encode-batch-size",
         type=int,
         default=defaults.encode_batch_size,
-        help="texts per forward pass when encoding (default: 256 on a GPU, 32 on a CPU)",
+        help="texts per forward pass when encoding (default: 256 on a GPU, 64 on a CPU)",
     )
     parser.add_argument(
         "--gradient-accumulation-steps",

@@ -1,13 +1,15 @@
 """What this device runs fastest while staying faithful: precision, encode batch size, workers.
 
 `--precision auto` and the other defaults are chosen here, from benchmarks/bench_precision.py
-(figures in the lab's README):
+and benchmarks/gpu_check.py (figures in the lab's README):
 - NVIDIA GPU from Ampere on: TF32 matmuls for training (200 MNRL steps on an H200: 21.6 s in
   fp32, 15.9 s in TF32; bf16 autocast no faster) and bf16 autocast for encoding, at batch 256.
 - CPU: fp32 training. bf16 encoding only where the CPU has bf16 instructions (avx512_bf16 or
-  AMX): there it measured 1.5-1.8x faster with NFCorpus ndcg@10 within 0.002 of fp32; without
-  them (emulated) it measured 2.5-3x slower. Encode batch 32, no dataloader workers: on a CPU
-  they only compete with the model for the same cores.
+  AMX): on such a CPU it measured 1.5-1.8x faster, every vector's cosine to fp32 >= 0.9998 (the
+  rule bench_precision.py checks: NFCorpus ndcg@10 within 0.002 of fp32); without them
+  (emulated) it measured 2.5-3x slower. Encode batch 64 (about 12% fewer CPU seconds than
+  32 or 128 on NFCorpus documents); no dataloader workers: on a CPU they only compete with the
+  model for the same cores.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 
 PRECISIONS = ("auto", "fp32", "tf32", "bf16", "fp16")
 CPU_BF16_FLAGS = {"avx512_bf16", "amx_bf16"}  # /proc/cpuinfo: bf16 done in hardware
-ENCODE_BATCH = {"cuda": 256, "cpu": 32}
+ENCODE_BATCH = {"cuda": 256, "cpu": 64}
 GPU_DATALOADER_WORKERS = 4  # tokenisation off the training process, so the GPU waits less
 
 

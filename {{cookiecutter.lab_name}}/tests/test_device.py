@@ -58,7 +58,7 @@ def test_a_precision_this_cpu_cannot_run_is_one_line(monkeypatch, choice: str) -
 def test_auto_encodes_in_bf16_only_on_a_cpu_with_bf16_instructions(monkeypatch) -> None:
     on_cpu(monkeypatch, bf16=False)
     plain = device.settings(TrainConfig())
-    assert (plain.train_precision, plain.encoding) == ("fp32", Encoding("fp32", 32))
+    assert (plain.train_precision, plain.encoding) == ("fp32", Encoding("fp32", 64))
     assert plain.dataloader_workers == 0
     on_cpu(monkeypatch, bf16=True)
     assert device.settings(TrainConfig()).record()["precision"] == {"train": "fp32", "eval": "bf16"}
