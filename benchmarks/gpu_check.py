@@ -31,6 +31,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO_ROOT / "{{cookiecutter.lab_name}}"
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+WORDS = 120  # words per synthetic document: about 250 WordPiece tokens
 REFERENCE_TRAINING = ("--batch-size", "16", "--learning-rate", "5e-5")  # reference_baseline's
 
 
@@ -64,13 +65,13 @@ def write_data(folder: Path, train: int, dev: int, gold: int, negatives: int) ->
     `negatives` other documents each (the gold corpus), train records one negative."""
     folder.mkdir(parents=True)
     total = train + dev + gold
-    documents = synthetic_documents(total + (dev + gold) * negatives, 200, seed=1)
+    documents = synthetic_documents(total + (dev + gold) * negatives, WORDS, seed=1)
     rng = random.Random(2)
     extra = iter(documents[total:])
 
     def record(index: int, count: int) -> dict:
         document = documents[index]
-        start = rng.randrange(0, 190)
+        start = rng.randrange(0, WORDS - 10)
         query = " ".join(document.split()[start : start + 8])
         negs = [next(extra) for _ in range(count)] if count else [documents[(index + 1) % total]]
         return {"query": f"{query} {index}", "pos": [document], "neg": negs}
@@ -95,11 +96,11 @@ def encoding_check(lab: Path, model_path: str, documents: int) -> None:
 
     model = load_model(model_path, 256)
     chosen = device.settings(TrainConfig())  # what a run with default flags uses here
-    texts = synthetic_documents(documents, 230)  # about 256 tokens each once tokenised
+    texts = synthetic_documents(documents, WORDS)
     tokens = len(model.tokenizer(texts[0])["input_ids"])
     print(f"device: {device.device_kind()} "
           f"({torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'}); "
-          f"{documents} synthetic documents of {tokens} tokens (truncated at 256)")  # fmt: skip
+          f"{documents} synthetic documents, the first of {tokens} tokens")  # fmt: skip
 
     def timed(model, encoding: Encoding) -> tuple[float, np.ndarray]:
         encode(model, texts[: min(256, documents)], "document", "warm-up", encoding)
@@ -186,8 +187,8 @@ def main() -> None:
         if not args.skip_lab:
             write_data(scratch / "data", train, dev, gold, negatives)
             print(f"lab check data: {train} train, {dev} dev and {gold} gold queries, gold "
-                  f"corpus {gold * (negatives + 1)} synthetic 200-word documents (dev is small: "
-                  "the reference evaluates it 10 times, the lab 4)")  # fmt: skip
+                  f"corpus {gold * (negatives + 1)} synthetic {WORDS}-word documents (dev is "
+                  "small: the reference evaluates it 10 times, the lab 4)")  # fmt: skip
             lab_check(lab, args.model, scratch / "data", scratch, epochs=1)
 
 
