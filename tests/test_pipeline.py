@@ -152,6 +152,11 @@ def test_the_manifest_says_what_produced_the_run(lab: Path, tiny_run, tiny_model
     assert 0 < manifest["duration_s"] < 600
     assert manifest["config"]["train"]["report_to"] == "none"
     assert manifest["config"]["train"]["epochs"] == 4 and manifest["config"]["train"]["seed"] == 42
+    assert manifest["config"]["train"]["precision"] == "auto"  # what was asked; what was used:
+    bf16_cpu = re.search(r"^flags.*\b(avx512_bf16|amx_bf16)\b", cpu_info(), re.MULTILINE)
+    used = {"train": "fp32", "eval": "bf16" if bf16_cpu else "fp32"}  # inventory/device.py
+    assert (manifest["device"], manifest["precision"]) == ("cpu", used)
+    assert (manifest["encode_batch_size"], manifest["dataloader_workers"]) == (64, 0)
     assert manifest["model"]["source"] == str(tiny_model)
     assert len(manifest["model"]["weights_sha256"]) == 64
     assert manifest["recipe"]["loss"] == "MultipleNegativesRankingLoss"
@@ -169,6 +174,11 @@ def test_the_manifest_says_what_produced_the_run(lab: Path, tiny_run, tiny_model
     metrics = json.loads((run / "eval" / "metrics.json").read_text(encoding="utf-8"))
     assert manifest["metrics"] == metrics
     assert set(manifest["artifacts"]) >= {"final", "eval/metrics.json", "plots/index.html"}
+
+
+def cpu_info() -> str:
+    path = Path("/proc/cpuinfo")
+    return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
 
 
 def test_a_rerun_keeps_the_earlier_run_byte_for_byte(

@@ -35,6 +35,8 @@ def make_run(
     status: str = "completed",
     extra_systems: bool = False,
     relevance: str | None = None,
+    precision: str = "auto",
+    used: dict[str, str] | None = None,
 ) -> Path:
     """A run folder as the lab writes it: manifest.json, train_log.json, eval/per_query.csv."""
     run = lab / "results" / experiment / run_id
@@ -58,7 +60,9 @@ def make_run(
         "started": f"2026-11-{run_id[6:8]}T{run_id[9:11]}:{run_id[11:13]}:00+00:00",
         "duration_s": 12.5,
         "config": {"base_model": "tiny", "train": {"epochs": 1, "batch_size": 16,
-                                                   "learning_rate": learning_rate, "seed": 42}},
+                                                   "learning_rate": learning_rate, "seed": 42,
+                                                   "precision": precision}},
+        "precision": used or {"train": "fp32", "eval": "fp32"},
         "command": {"cwd": str(lab), "argv": ["python", f"experiments/{experiment}.py",
                                               "--learning-rate", str(learning_rate)]},
         "model": {"name": "tiny", "weights_sha256": "cd" * 32},
@@ -195,6 +199,20 @@ def test_compare_runs_a_paired_test_on_per_query_scores(lab: Path) -> None:
     assert "lost most: gold-q-10 0.500→0.400" in out
     noisy = next(x for x in out.splitlines() if x.startswith("exp_01_baseline/20261103-090000:"))
     assert "(not significant at 0.05)" in noisy
+
+
+def test_compare_shows_the_precision_when_two_runs_differ(lab: Path) -> None:
+    a = make_run(lab, "20261101-090000", 0.5)
+    b = make_run(lab, "20261102-090000", 0.5, precision="bf16",
+                 used={"train": "bf16", "eval": "bf16"})  # fmt: skip
+    code, out, _ = emb("compare", str(a), str(b))
+    assert code == 0, out
+    rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") >= 3}
+    assert "auto" in rows["config.train.precision"] and "bf16" in rows["config.train.precision"]
+    for used in ("precision.train", "precision.eval"):
+        assert re.search(r"fp32\s+│\s+bf16", rows[used]), out
+    code, out, _ = emb("compare", str(a), str(make_run(lab, "20261103-090000", 0.5)))
+    assert "precision" not in out  # the same everywhere: no row
 
 
 def test_compare_without_per_query_scores_still_shows_the_metrics(lab: Path) -> None:

@@ -25,21 +25,21 @@ EXPECTED_FILES = {
     *(
         f"inventory/{module}.py"
         for module in (
-            "__init__", "bm25", "callbacks", "config", "contract", "datasets", "distributed",
-            "embeddings", "errors", "evaluate", "files", "fusion", "layout", "liveness", "manifest",
-            "models", "plotting", "preprocess", "losses", "pipeline", "progress", "retrieval",
-            "rows", "runner", "runs", "settings", "significance", "train", "trial", "lab_page",
-            "tracking",
+            "__init__", "bm25", "callbacks", "config", "contract", "datasets", "device",
+            "distributed", "embeddings", "errors", "evaluate", "files", "fusion", "layout",
+            "liveness", "manifest", "models", "plotting", "preprocess", "losses", "pipeline",
+            "progress", "retrieval", "rows", "runner", "runs", "settings", "significance",
+            "train", "trainer_args", "trial", "lab_page", "tracking",
         )
     ),
     *(
         f"tests/{module}.py"
         for module in (
             "conftest", "test_bm25_fusion", "test_config_and_runs", "test_contract",
-            "test_datasets", "test_distributed", "test_embeddings", "test_evaluate",
-            "test_losses", "test_manifest", "test_models", "test_plotting", "test_preprocess",
-            "test_progress", "test_relevance", "test_retrieval", "test_rows", "test_liveness",
-            "test_significance", "test_trial", "test_write_failures",
+            "test_datasets", "test_device", "test_distributed", "test_embeddings",
+            "test_evaluate", "test_losses", "test_manifest", "test_models", "test_plotting",
+            "test_preprocess", "test_progress", "test_relevance", "test_retrieval", "test_rows",
+            "test_liveness", "test_significance", "test_trial", "test_write_failures",
         )
     ),
 }

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
+from inventory.device import PRECISIONS
 from inventory.settings import BASE_MODEL
 
 LAB_ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +36,12 @@ class TrainConfig:
     gather_across_devices: bool = False
     dev_queries: int = 30  # dev queries evaluated during training (a seeded sample)
     dev_corpus_sample: int = 500  # corpus documents added to dev's passages as distractors
+    # Hardware (inventory/device.py says what `auto` and the unset defaults pick on each device)
+    precision: str = "auto"  # training and encoding: auto, fp32, tf32, bf16 or fp16
+    eval_precision: str | None = None  # encoding only, when it should differ from `precision`
+    encode_batch_size: int | None = None  # texts per forward pass when encoding
+    gradient_accumulation_steps: int = 1
+    dataloader_workers: int | None = None  # processes tokenising the training batches
 
 
 @dataclass(frozen=True)
@@ -76,9 +83,13 @@ def parse_args(
         parser, {**defaults.SEARCH_SPACE, **getattr(options, "SEARCH_SPACE", {})}
     )
     args = parser.parse_args(argv)
-    for flag in ("epochs", "batch_size", "max_seq_length"):
+    for flag in ("epochs", "batch_size", "max_seq_length", "gradient_accumulation_steps"):
         if getattr(args, flag) < 1:
             parser.error(f"--{flag.replace('_', '-')} must be at least 1")
+    if args.encode_batch_size is not None and args.encode_batch_size < 1:
+        parser.error("--encode-batch-size must be at least 1")
+    if args.dataloader_workers is not None and args.dataloader_workers < 0:
+        parser.error("--dataloader-workers must be at least 0")
     if problem := tracker_problem(args.report_to):
         parser.error(problem)
     train = replace(
@@ -90,6 +101,11 @@ def parse_args(
         max_seq_length=args.max_seq_length,
         report_to=args.report_to,
         gather_across_devices=args.gather_across_devices,
+        precision=args.precision,
+        eval_precision=args.eval_precision,
+        encode_batch_size=args.encode_batch_size,
+        gradient_accumulation_steps=args.gradient_accumulation_steps,
+        dataloader_workers=args.dataloader_workers,
     )
     if options is not None:
         chosen = {f.name: getattr(args, f.name) for f in fields(options)}
@@ -153,7 +169,41 @@ def _add_shared_flags(parser: argparse.ArgumentParser, defaults: TrainConfig) ->
         default=defaults.gather_across_devices,
         help="under torchrun/accelerate: in-batch negatives from every process's batch",
     )
+    _add_hardware_flags(parser, defaults)
     parser.add_argument("--verbose", action="store_true", help="show the libraries' own output")
+
+
+def _add_hardware_flags(parser: argparse.ArgumentParser, defaults: TrainConfig) -> None:
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default=defaults.precision,
+        help="training and encoding precision; auto: the fastest faithful one on this device",
+    )
+    parser.add_argument(
+        "--eval-precision",
+        choices=PRECISIONS,
+        default=defaults.eval_precision,
+        help="encoding precision when it should differ from --precision",
+    )
+    parser.add_argument(
+        "--encode-batch-size",
+        type=int,
+        default=defaults.encode_batch_size,
+        help="texts per forward pass when encoding (default: 256 on a GPU, 64 on a CPU)",
+    )
+    parser.add_argument(
+        "--gradient-accumulation-steps",
+        type=int,
+        default=defaults.gradient_accumulation_steps,
+        help="batches added up before each optimiser step",
+    )
+    parser.add_argument(
+        "--dataloader-workers",
+        type=int,
+        default=defaults.dataloader_workers,
+        help="processes tokenising training batches (default: 4 on a GPU, 0 on a CPU)",
+    )
 
 
 def _add_option(parser: argparse.ArgumentParser, name: str, default: Any, help: str | None) -> None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from inventory.config import LAB_ROOT
+from inventory.device import FP32, Encoding, encoding_precision
 from inventory.files import reason, write_errno
 from inventory.progress import bar
 from inventory.runs import heartbeat
@@ -33,8 +34,9 @@ BLOCK = 256  # texts per model.encode call: the progress bar moves once per bloc
 MAX_FILES = 8  # more cache files than this are merged into one
 
 
-def model_key(model: SentenceTransformer) -> str:
-    """A hash of what decides the vectors: weights, modules and max_seq_length."""
+def model_key(model: SentenceTransformer, precision: str = "fp32") -> str:
+    """A hash of what decides the vectors: weights, modules, max_seq_length and the encoding
+    precision (bf16 vectors never serve an fp32 run, nor the reverse)."""
     import torch
 
     digest = hashlib.blake2b(digest_size=16)
@@ -44,6 +46,8 @@ def model_key(model: SentenceTransformer) -> str:
         digest.update(memoryview(data))
     digest.update(repr(model).encode())  # the modules and their settings (normalisation, pooling)
     digest.update(f"max_seq_length={model.max_seq_length}".encode())
+    if precision != "fp32":  # fp32 keys as before the precision was in the key: caches stay valid
+        digest.update(f"precision={precision}".encode())
     return digest.hexdigest()
 
 
@@ -53,11 +57,16 @@ def is_main_process() -> bool:
 
 
 class EmbeddingCache:
-    """Vectors of one model by text; in memory, and also on disk when `folder` is given."""
+    """Vectors of one model by text; in memory, and also on disk when `folder` is given.
+    `encoding`: the precision (part of the key) and batch size the model encodes with."""
 
-    def __init__(self, model: SentenceTransformer, folder: Path | None = None) -> None:
+    def __init__(
+        self, model: SentenceTransformer, folder: Path | None = None, encoding: Encoding = FP32
+    ) -> None:
         self.model = model
-        self.folder = folder / model_key(model) if folder is not None else None
+        self.encoding = encoding
+        key = model_key(model, encoding.precision)
+        self.folder = folder / key if folder is not None else None
         self.vectors: dict[bytes, np.ndarray] = {}
         self.encoded = 0  # texts this cache had to encode (the others were found)
         if self.folder is not None and self.folder.is_dir():
@@ -73,7 +82,7 @@ class EmbeddingCache:
             key: text for key, text in zip(keys, texts, strict=True) if key not in self.vectors
         }
         if missing:
-            vectors = encode(self.model, list(missing.values()), role, desc)
+            vectors = encode(self.model, list(missing.values()), role, desc, self.encoding)
             new = dict(zip(missing, vectors, strict=True))
             self.vectors.update(new)
             self.encoded += len(new)
@@ -130,15 +139,24 @@ class EmbeddingCache:
             stale.unlink(missing_ok=True)
 
 
-def encode(model: SentenceTransformer, texts: list[str], role: str, desc: str) -> np.ndarray:
-    """model.encode_query / encode_document, longest texts first, with a progress bar."""
+def encode(
+    model: SentenceTransformer, texts: list[str], role: str, desc: str,
+    encoding: Encoding = FP32,
+) -> np.ndarray:  # fmt: skip
+    """model.encode_query / encode_document, longest texts first, with a progress bar; in
+    `encoding`'s precision (the weights untouched), the vectors float32."""
     encode_fn = model.encode_query if role == "query" else model.encode_document
     order = sorted(range(len(texts)), key=lambda index: -len(texts[index]))
     vectors = np.zeros((len(texts), model.get_embedding_dimension() or 0), np.float32)
     progress = bar(len(texts), desc, unit="text")
-    for start in range(0, len(texts), BLOCK):
-        block = order[start : start + BLOCK]
-        vectors[block] = encode_fn([texts[i] for i in block], convert_to_numpy=True)
+    step = max(BLOCK, encoding.batch_size)
+    for start in range(0, len(texts), step):
+        block = order[start : start + step]
+        with encoding_precision(model, encoding.precision):
+            found = encode_fn(
+                [texts[i] for i in block], batch_size=encoding.batch_size, convert_to_numpy=True
+            )
+        vectors[block] = found
         progress.update(len(block))
         heartbeat()  # a large corpus keeps its run heard from
     progress.close()

@@ -53,9 +53,10 @@ EVALUATOR_CSV = "Information-Retrieval_evaluation_gold_results.csv"
 VectorHook = Callable[["GoldEvaluation", str, "SentenceTransformer", np.ndarray, np.ndarray], None]
 
 
-def ir_evaluator(task: Task) -> InformationRetrievalEvaluator:
-    """The trainer's dev evaluation of `task`, scored like gold (see _lab_ir_evaluator)."""
-    return _lab_ir_evaluator()(task)
+def ir_evaluator(task: Task, batch_size: int = 32) -> InformationRetrievalEvaluator:
+    """The trainer's dev evaluation of `task`, scored like gold (see _lab_ir_evaluator);
+    `batch_size`: texts per forward pass when it encodes."""
+    return _lab_ir_evaluator()(task, batch_size)
 
 
 @functools.cache
@@ -71,7 +72,7 @@ def _lab_ir_evaluator() -> type[InformationRetrievalEvaluator]:
     class LabIREvaluator(InformationRetrievalEvaluator):
         """The library's evaluator, scored by the lab's metrics."""
 
-        def __init__(self, task: Task) -> None:
+        def __init__(self, task: Task, batch_size: int) -> None:
             super().__init__(
                 queries=dict(zip(task.query_ids, task.queries, strict=True)),
                 corpus=dict(zip(task.doc_ids, task.documents, strict=True)),
@@ -85,6 +86,7 @@ def _lab_ir_evaluator() -> type[InformationRetrievalEvaluator]:
                 accuracy_at_k=[1, 10],
                 precision_recall_at_k=[1, 10, 100],
                 map_at_k=[100],
+                batch_size=batch_size,
             )
             self.task = task
 
@@ -116,14 +118,16 @@ def dev_evaluator(
     max_queries: int,
     corpus_sample: int,
     seed: int,
+    batch_size: int = 32,
 ) -> InformationRetrievalEvaluator:
     """Dev during training: at most `max_queries` dev queries (a seeded sample) ranked against
     the dev passages plus a seeded sample of `corpus_sample` corpus documents, so that dev ndcg
-    is measured among distractors, like gold, at a cost that stays small."""
+    is measured among distractors, like gold, at a cost that stays small. `batch_size`: texts
+    per forward pass when it encodes."""
     rng = random.Random(seed)
     keep = sorted(rng.sample(range(len(dev)), min(max_queries, len(dev))))
     sample = rng.sample(list(corpus), min(corpus_sample, len(corpus)))
-    return ir_evaluator(build_task([dev[index] for index in keep], "dev", sample))
+    return ir_evaluator(build_task([dev[index] for index in keep], "dev", sample), batch_size)
 
 
 class GoldEvaluation:

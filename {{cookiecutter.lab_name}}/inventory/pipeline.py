@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from inventory import evaluate, plotting, preprocess
+from inventory import device, evaluate, plotting, preprocess
 from inventory.config import RunConfig
 from inventory.datasets import DataError, Splits, load_splits
+from inventory.device import FP32, Encoding
 from inventory.embeddings import CACHE_DIR, EmbeddingCache
 from inventory.layout import scored_systems
 from inventory.models import load_model
@@ -35,6 +36,7 @@ class Experiment:
     run: Run
     gold: evaluate.GoldEvaluation
     before: dict[str, float]
+    encoding: Encoding = FP32  # every evaluation encodes with it (inventory/device.py)
 
 
 def start(
@@ -46,6 +48,7 @@ def start(
     `hooks`: see the gold vectors of every model scored (evaluate.GoldEvaluation).
     """
     check_run(config)  # the results folder can take a new run
+    hardware = device.settings(config.train)  # a precision this device cannot run stops here
     quiet_libraries(config.verbose)
     splits, reports = preprocess.clean_splits(load_splits(config.data_dir))
     for report in reports:
@@ -58,18 +61,21 @@ def start(
         )
     model = load_model(config.base_model, config.train.max_seq_length)
     run = start_run(config)  # results/<experiment>/<run id>/ and its manifest
+    run.note(**hardware.record())  # what --precision auto and the unset defaults chose here
     with run.phase("evaluate before"):
         gold = evaluate.GoldEvaluation(splits.gold, splits.corpus, run.eval_dir, hooks)  # BM25
         # The base model's vectors are cached in .cache/embeddings/: a rerun encodes new texts only.
-        before = gold.score_model(model, "before", EmbeddingCache(model, CACHE_DIR))
+        cache = EmbeddingCache(model, CACHE_DIR, hardware.encoding)
+        before = gold.score_model(model, "before", cache)
         gold.write()  # a run stopped later keeps its zero-shot and BM25 scores
-    return Experiment(config, splits, model, run, gold, before)
+    return Experiment(config, splits, model, run, gold, before, hardware.encoding)
 
 
 def finish(experiment: Experiment, log: list[dict]) -> dict:
     """Score the fine-tuned model and the hybrid on gold, write the results, print a summary."""
     model, gold, run = experiment.model, experiment.gold, experiment.run
-    tuned = EmbeddingCache(model)  # in memory: one encoding serves "after" and the hybrid
+    # In memory: one encoding serves "after" and the hybrid.
+    tuned = EmbeddingCache(model, encoding=experiment.encoding)
     steps = log[-1]["step"] if log else 0
     with run.phase("evaluate after"):
         gold.score_model(model, "after", tuned, epoch=experiment.config.train.epochs, steps=steps)

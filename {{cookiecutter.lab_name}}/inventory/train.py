@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING
 from inventory import distributed
 from inventory.config import TrainConfig
 from inventory.datasets import Document, Record
+from inventory.device import settings
 from inventory.evaluate import dev_evaluator
 from inventory.files import check_space, write_folder, write_json
 from inventory.manifest import differences, encoding
 from inventory.progress import muted
 from inventory.runs import Run
+from inventory.trainer_args import training_arguments
 
 if TYPE_CHECKING:
     import torch
@@ -52,7 +54,6 @@ def train(
     (config.dev_queries, config.dev_corpus_sample). Under torchrun or accelerate launch every
     process trains on its share of the batches.
     """
-    import torch
     from sentence_transformers.base.sampler import BatchSamplers
     from sentence_transformers.sentence_transformer import (
         SentenceTransformerTrainer,
@@ -63,29 +64,13 @@ def train(
     from inventory.callbacks import ProgressLine, TrialReport
 
     sampler = BatchSamplers(batch_sampler)
-    args = SentenceTransformerTrainingArguments(
-        output_dir=str(run.dir),  # the dev evaluator writes its CSV to run.dir/eval/
-        num_train_epochs=config.epochs,
-        per_device_train_batch_size=config.batch_size,  # times the number of processes
-        learning_rate=config.learning_rate,
-        warmup_steps=config.warmup,
-        seed=config.seed,
-        batch_sampler=sampler,
-        eval_strategy="steps",
-        eval_steps=0.25,  # fractions of the total number of steps
-        logging_steps=0.05,
-        logging_first_step=True,
-        save_strategy="no",  # only the final model is kept
-        report_to=config.report_to,  # "none" unless --report-to names a tracker
-        dataloader_pin_memory=torch.cuda.is_available(),  # pinning only helps a GPU
-        dataloader_drop_last=distributed.world_size() > 1,  # an uneven last batch hangs DDP
-        # Without this, torchrun's processes on a CPU-only machine each train alone (no DDP).
-        use_cpu=not torch.accelerator.is_available(),
-        disable_tqdm=True,
+    args = training_arguments(
+        SentenceTransformerTrainingArguments, config, run.dir, batch_sampler=sampler
     )
     evaluator = dev_evaluator(
-        dev, corpus, config.dev_queries, config.dev_corpus_sample, config.seed
-    )
+        dev, corpus, config.dev_queries, config.dev_corpus_sample, config.seed,
+        settings(config).encoding.batch_size,
+    )  # fmt: skip
     with muted():  # the model card's "Computing widget examples" bar
         trainer = SentenceTransformerTrainer(
             model=model, args=args, train_dataset=dataset, loss=loss, evaluator=evaluator

@@ -29,6 +29,7 @@ from inventory import distributed, pipeline, significance
 from inventory.bm25 import bm25_ranking
 from inventory.config import RunConfig, option
 from inventory.datasets import Record
+from inventory.device import FP32, Encoding
 from inventory.embeddings import CACHE_DIR, EmbeddingCache
 from inventory.errors import LabError
 from inventory.files import write_folder, write_json
@@ -41,6 +42,7 @@ from inventory.retrieval import Ranking, Task, build_task, dense_ranking
 from inventory.retrieval import per_query_metrics as scores_of
 from inventory.rows import pair_columns
 from inventory.train import model_bytes
+from inventory.trainer_args import training_arguments
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -110,7 +112,7 @@ def first_stage(experiment: Experiment, options: RerankOptions) -> FirstStage:
     model, splits, gold = experiment.model, experiment.splits, experiment.gold
     task = build_task(splits.dev, "dev", splits.corpus)
     with experiment.run.phase("first stage"):
-        dense, sparse = base_rankings(model, task)
+        dense, sparse = base_rankings(model, task, experiment.encoding)
         fusion, fusion_choice = choose_fusion(dense, sparse, task.relevant)
     hybrid = fuse(dense, sparse, fusion)
     choice = significance.choose(
@@ -152,9 +154,11 @@ def first_stage(experiment: Experiment, options: RerankOptions) -> FirstStage:
     return FirstStage(system, gold_ranking, sample, sample_ranking, config, task, dev_ranking)
 
 
-def base_rankings(model: SentenceTransformer, task: Task) -> tuple[Ranking, Ranking]:
+def base_rankings(
+    model: SentenceTransformer, task: Task, encoding: Encoding = FP32
+) -> tuple[Ranking, Ranking]:
     """`task` ranked by the base model (its vectors from the lab's cache) and by BM25."""
-    cache = EmbeddingCache(model, CACHE_DIR)  # the base model's vectors, mostly cached by now
+    cache = EmbeddingCache(model, CACHE_DIR, encoding)  # the base model's, mostly cached by now
     queries = cache.encode(task.queries, "query", f"{task.name} queries (first stage)")
     documents = cache.encode(task.documents, "document", f"{task.name} corpus (first stage)")
     dense = dense_ranking(queries, documents, model.similarity)
@@ -270,23 +274,7 @@ def train_reranker(
     config, run = experiment.config.train, experiment.run
     labels = np.asarray(pairs["label"])
     pos_weight = float((labels == 0).sum() / max(1, (labels == 1).sum()))
-    args = CrossEncoderTrainingArguments(
-        output_dir=str(run.dir),
-        num_train_epochs=config.epochs,
-        per_device_train_batch_size=config.batch_size,
-        learning_rate=config.learning_rate,
-        warmup_steps=config.warmup,
-        seed=config.seed,
-        eval_strategy="steps",
-        eval_steps=0.25,  # four dev rerankings per run, as the bi-encoder recipes
-        logging_steps=0.05,
-        logging_first_step=True,
-        save_strategy="no",
-        report_to=config.report_to,
-        dataloader_pin_memory=torch.cuda.is_available(),
-        use_cpu=not torch.accelerator.is_available(),
-        disable_tqdm=True,
-    )
+    args = training_arguments(CrossEncoderTrainingArguments, config, run.dir)  # as bi-encoders
     loss = BinaryCrossEntropyLoss(reranker, pos_weight=torch.tensor(pos_weight))
     evaluator = dev_reranking(first, experiment.config.options.rerank_k)
     with muted():

@@ -308,7 +308,8 @@ def mine_negatives(experiment: Experiment, options: MiningOptions) -> list[Recor
     note, print the audit; returns the records read back from the file (on every process)."""
     config, model = experiment.config, experiment.model
     with experiment.run.phase("mining"):
-        cache = EmbeddingCache(model, CACHE_DIR)  # the base model's, as scoring it on gold left it
+        # the base model's vectors, as scoring it on gold left them
+        cache = EmbeddingCache(model, CACHE_DIR, experiment.encoding)
         mined = mine(model, experiment.splits, options, config.train.seed, cache)
     path = Path(config.data_dir) / "mined" / f"{config.name}.jsonl"  # one file per experiment
     lines = []
