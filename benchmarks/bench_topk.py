@@ -4,8 +4,8 @@ Synthetic unit vectors with cluster structure (documents drawn around 2,000 cent
 near one document) stand in for a model's embeddings. For each corpus size: wall and CPU seconds
 of exact search (inventory.retrieval.dense_ranking on the CPU) and of the index (build, search,
 exact rescoring of its candidates and the recall sample), and the index's recall@100 against exact
-search. inventory.ann.ANN_MIN_DOCUMENTS is the size from which the index is the cheaper of the two
-for a gold-sized query set (--queries). Run:
+search. inventory.ann's ANN_MIN_DOCUMENTS and ANN_MIN_QUERIES come from where the index becomes
+the cheaper of the two (vary --queries). Run:
   python benchmarks/bench_topk.py [--sizes 100000,300000,1000000] [--queries 1000] [--dim 384]
 """
 
@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from bench_eval import bake_lab
 
 

@@ -1,9 +1,9 @@
-"""Top-k where the vectors are: exact on the model's GPU, exact and chunked on the CPU, and past
-ANN_MIN_DOCUMENTS documents on the CPU an approximate index (faiss, the optional `ann` extra:
-`pip install faiss-cpu`), whose recall@100 against exact search on a sample of queries is
-measured every time, so that an ANN loss is never mistaken for a model loss.
+"""Top-k where the vectors are: exact on the model's GPU, exact and chunked on the CPU, and on the
+CPU past ANN_MIN_DOCUMENTS documents and ANN_MIN_QUERIES queries an approximate index (faiss, the
+optional `ann` extra: `pip install faiss-cpu`), whose recall@100 against exact search on a sample
+of queries is measured every time, so that an ANN loss is never mistaken for a model loss.
 
-Without faiss, a corpus past the threshold is ranked exactly, with one line saying so. On a GPU
+Without faiss, a task past the threshold is ranked exactly, with one line saying so. On a GPU
 exact search is fast at any size the GPU holds, so the index is a CPU-only choice.
 """
 
@@ -21,9 +21,11 @@ from inventory.retrieval import DEPTH, Ranking, dense_ranking
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-# From benchmarks/bench_topk.py (2-core CPU, 384 dims): below this, exact search of a gold-sized
-# query set costs about as much as building the index.
-ANN_MIN_DOCUMENTS = 2_000_000
+# From benchmarks/bench_topk.py (2-core CPU, 384 dims): building the index costs about as much as
+# exact search of ~3,000 queries at 1M documents (~5,000 at 300k); with fewer queries exact search
+# is faster (3x at 1M documents and 1,000 queries), and on smaller corpora it takes seconds.
+ANN_MIN_DOCUMENTS = 1_000_000
+ANN_MIN_QUERIES = 4_000
 RECALL_QUERIES = 200  # queries ranked both ways to measure the index's recall@100
 NPROBE_SHARE = 1 / 8  # share of the index's lists searched per query
 ADD_BLOCK = 65_536  # documents normalised and added at once (bounded memory)
@@ -44,16 +46,17 @@ def rank(
     model: SentenceTransformer, queries: np.ndarray, documents: np.ndarray, depth: int = DEPTH
 ) -> tuple[Ranking, AnnReport | None]:
     """Each query's top `depth` documents by the model's similarity: exact on the model's device,
-    or from an approximate index past ANN_MIN_DOCUMENTS on the CPU (with its measured recall)."""
-    on_gpu = model.device.type != "cpu"
+    or from an approximate index on the CPU past the thresholds (with its measured recall)."""
     name = model.similarity_fn_name or "cosine"
-    if on_gpu or len(documents) < ANN_MIN_DOCUMENTS or name not in SIMILARITIES:
+    large = len(documents) >= ANN_MIN_DOCUMENTS and len(queries) >= ANN_MIN_QUERIES
+    if model.device.type != "cpu" or not large or name not in SIMILARITIES:
         return dense_ranking(queries, documents, model.similarity, depth, model.device), None
     try:
         import faiss  # noqa: F401
     except ImportError:
-        print(f"top-k: {len(documents)} documents, exact search on the CPU (install faiss-cpu, "
-              "the lab's `ann` extra, for an approximate index)", file=sys.stderr)  # fmt: skip
+        print(f"top-k: {len(queries)} queries x {len(documents)} documents, exact search on the "
+              "CPU (install faiss-cpu, the lab's `ann` extra, for an approximate index)",
+              file=sys.stderr)  # fmt: skip
         return dense_ranking(queries, documents, model.similarity, depth), None
     return approximate_ranking(queries, documents, model.similarity, name == "cosine", depth)
 

@@ -41,6 +41,7 @@ def test_gold_past_the_threshold_records_the_index_and_its_recall(
     static_model, tmp_path, monkeypatch
 ) -> None:
     monkeypatch.setattr(ann, "ANN_MIN_DOCUMENTS", 10)
+    monkeypatch.setattr(ann, "ANN_MIN_QUERIES", 2)
     records = [Record("descale the machine", ("run the descale cycle",)),
                Record("milk will not foam", ("use cold milk",))]  # fmt: skip
     corpus = [Document(f"d{i}", f"the pump {i} is loud") for i in range(40)]
