@@ -154,7 +154,7 @@ def base_rankings(model: SentenceTransformer, task: Task) -> tuple[Ranking, Rank
     cache = EmbeddingCache(model, CACHE_DIR)  # the base model's vectors, mostly cached by now
     queries = cache.encode(task.queries, "query", f"{task.name} queries (first stage)")
     documents = cache.encode(task.documents, "document", f"{task.name} corpus (first stage)")
-    dense = dense_ranking(queries, documents, model.similarity)
+    dense = dense_ranking(queries, documents, model.similarity, device=model.device)
     return dense, bm25_ranking(task.documents, task.queries)
 
 

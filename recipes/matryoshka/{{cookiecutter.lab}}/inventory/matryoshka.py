@@ -88,8 +88,9 @@ class TruncatedScores:
         cosine = (model.similarity_fn_name or "cosine") == "cosine"
         for dim in matryoshka_dims(queries.shape[1], self.requested):
             ranking = dense_ranking(
-                truncate(queries, dim, cosine), truncate(documents, dim, cosine), model.similarity
-            )
+                truncate(queries, dim, cosine), truncate(documents, dim, cosine), model.similarity,
+                device=model.device,
+            )  # fmt: skip
             per_query = per_query_metrics(ranking, evaluation.task.relevant)
             self.scores.setdefault(str(dim), {})[system] = mean_metrics(per_query)
         evaluation.add_section(KEY, self.scores)
