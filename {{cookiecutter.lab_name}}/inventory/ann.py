@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,10 @@ import numpy as np
 from inventory.retrieval import DEPTH, Ranking, dense_ranking
 
 if TYPE_CHECKING:
+    import torch
     from sentence_transformers import SentenceTransformer
+
+    Similarity = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 # From benchmarks/bench_topk.py (2-core CPU, 384 dims): building the index costs about as much as
 # exact search of ~3,000 queries at 1M documents (~5,000 at 300k); with fewer queries exact search
@@ -37,7 +41,7 @@ SIMILARITIES = {"cosine", "dot"}  # inner-product indexes; other similarities ra
 class AnnReport:
     """What metrics.json says of an approximate ranking."""
 
-    index: str  # faiss's description, e.g. "IVF1000,SQ8 nprobe=62"
+    index: str  # e.g. "faiss IVF1000,SQ8 nprobe=125"
     recall: float  # recall@100 of the index against exact top-100, over `queries` queries
     queries: int
 
@@ -62,7 +66,11 @@ def rank(
 
 
 def approximate_ranking(
-    queries: np.ndarray, documents: np.ndarray, similarity, cosine: bool, depth: int = DEPTH
+    queries: np.ndarray,
+    documents: np.ndarray,
+    similarity: Similarity,
+    cosine: bool,
+    depth: int = DEPTH,
 ) -> tuple[Ranking, AnnReport]:
     """Top `depth` from a faiss IVF index (8-bit scalar quantised: a quarter of the vectors'
     memory), its candidates then scored exactly (inner product, of unit vectors for `cosine`);
@@ -99,8 +107,9 @@ def approximate_ranking(
 
 
 def recall_against_exact(
-    ranking: Ranking, queries: np.ndarray, documents: np.ndarray, similarity, k: int = 100
-) -> float:
+    ranking: Ranking, queries: np.ndarray, documents: np.ndarray, similarity: Similarity,
+    k: int = 100,
+) -> float:  # fmt: skip
     """The share of the exact top-k that `ranking` finds, over a seeded sample of queries."""
     rows = np.sort(np.random.default_rng(0).choice(
         len(queries), min(RECALL_QUERIES, len(queries)), replace=False

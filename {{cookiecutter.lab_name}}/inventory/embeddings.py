@@ -85,7 +85,8 @@ class EmbeddingCache:
     def encode(self, texts: Sequence[str], role: str, desc: str) -> np.ndarray:
         """Vectors for `texts` (role "query" or "document"), encoding only what is missing.
 
-        Texts stored together in one shard, in order, come back as a view of it (no copy)."""
+        Texts stored together, in order, come back as a view of the cache's array (no copy of a
+        large corpus): copy the result before changing it in place."""
         if not self.loaded:
             self._load()
         keys = [text_key(text, role) for text in texts]

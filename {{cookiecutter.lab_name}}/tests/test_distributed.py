@@ -13,14 +13,15 @@ from conftest import SAMPLE_TEXTS
 from inventory import distributed
 from inventory.config import LAB_ROOT
 from inventory.datasets import Document, Record
-from inventory.embeddings import EmbeddingCache
-from inventory.evaluate import GoldEvaluation
+from inventory.retrieval import build_task
 
 # Run by torchrun in every process: a main-only function (that calls another one), a LabError in
 # the ranks named by the second argument, a broadcast, a print, and gold scored (shared encoding).
 SCRIPT = """
 import json, sys
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, sys.argv[3])
 sys.path.insert(0, sys.argv[3] + "/tests")
@@ -69,10 +70,26 @@ def score_gold(out):  # every rank encodes a share; rank 0 saves the vectors it 
     gold = GoldEvaluation(GOLD_RECORDS, GOLD_CORPUS, out / "eval")
     cache = EmbeddingCache(model)
     scores = gold.score_model(model, "before", cache)
+    alone = score_alone(out, gold.task.documents)
     if distributed.is_main_process():
-        import numpy as np
-        np.save(out / "documents.npy", cache.encode(gold.task.documents, "document", "again"))
-    return scores, sum(encoded)
+        np.save(out / "shared.npy", cache.encode(gold.task.documents, "document", "again"))
+    return {"shared": scores, "alone": alone}, sum(encoded)
+
+
+@distributed.main_process
+def score_alone(out, documents):  # rank 0 alone, as without a launcher
+    from conftest import build_static_model
+    from test_distributed import GOLD_RECORDS, GOLD_CORPUS
+    from inventory.embeddings import EmbeddingCache
+    from inventory.evaluate import GoldEvaluation
+
+    model = build_static_model()
+    cache = EmbeddingCache(model)
+    scores = GoldEvaluation(GOLD_RECORDS, GOLD_CORPUS, out / "alone").score_model(
+        model, "before", cache
+    )
+    np.save(out / "alone.npy", cache.encode(documents, "document", "again"))
+    return scores
 
 
 run_experiment(main)
@@ -119,20 +136,17 @@ def test_main_only_work_runs_once_and_every_rank_gets_its_result(launched) -> No
 
 
 @pytest.mark.slow
-def test_gold_encoding_is_shared_and_equals_one_process(
-    launched, static_model, tmp_path: Path
-) -> None:
+def test_gold_encoding_is_shared_and_equals_one_process(launched) -> None:
     """Every rank encodes a share of gold's texts; the scores and vectors are one process's."""
     process, out = launched
     assert process.returncode == 0, process.stderr[-3000:]
     ranks = [json.loads((out / f"rank{rank}.json").read_text(encoding="utf-8")) for rank in (0, 1)]
-    gold = GoldEvaluation(GOLD_RECORDS, GOLD_CORPUS, tmp_path / "alone")
-    alone = gold.score_model(static_model, "before", EmbeddingCache(static_model))
-    texts = len(gold.task.queries) + len(gold.task.documents)
+    task = build_task(GOLD_RECORDS, "gold", GOLD_CORPUS)
+    texts = len(task.queries) + len(task.documents)
     assert [rank["encoded"] for rank in ranks] == [texts // 2, texts - texts // 2]
-    assert ranks[0]["gold"] == ranks[1]["gold"] == pytest.approx(alone)
-    documents = EmbeddingCache(static_model).encode(gold.task.documents, "document", "alone")
-    np.testing.assert_allclose(np.load(out / "documents.npy"), documents, rtol=1e-6)
+    assert ranks[0]["gold"] == ranks[1]["gold"]
+    assert ranks[0]["gold"]["shared"] == pytest.approx(ranks[0]["gold"]["alone"])
+    np.testing.assert_allclose(np.load(out / "shared.npy"), np.load(out / "alone.npy"), rtol=1e-6)
 
 
 @pytest.mark.slow
