@@ -1,6 +1,8 @@
 """The approximate index past the threshold (faiss, the optional `ann` extra) and its recall."""
 
+import importlib.util
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -12,7 +14,10 @@ from inventory.embeddings import EmbeddingCache
 from inventory.evaluate import GoldEvaluation
 from inventory.retrieval import dense_ranking
 
-faiss = pytest.importorskip("faiss", reason="the optional `ann` extra (faiss-cpu) is not installed")
+needs_faiss = pytest.mark.skipif(
+    importlib.util.find_spec("faiss") is None,
+    reason="the optional `ann` extra (faiss-cpu) is not installed",
+)
 
 
 def overlap(found: np.ndarray, truth: np.ndarray) -> float:
@@ -20,6 +25,7 @@ def overlap(found: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean([len(set(a) & set(b)) / len(b) for a, b in pairs]))
 
 
+@needs_faiss
 def test_the_index_ranks_by_exact_scores_and_measures_its_recall() -> None:
     rng = np.random.default_rng(0)
     documents = rng.normal(size=(3000, 16)).astype(np.float32)
@@ -37,6 +43,7 @@ def test_the_index_ranks_by_exact_scores_and_measures_its_recall() -> None:
     )  # the candidates' scores are exact
 
 
+@needs_faiss
 def test_gold_past_the_threshold_records_the_index_and_its_recall(
     static_model, tmp_path, monkeypatch
 ) -> None:
@@ -57,3 +64,20 @@ def test_gold_past_the_threshold_records_the_index_and_its_recall(
     expected = overlap(gold.rankings["before"].indices, exact.indices)
     assert recorded["recall@100"] == {"before": pytest.approx(expected)}
     assert metrics["gold"]["ranking"].startswith("approximate top-100 (faiss IVF")
+
+
+def test_without_faiss_past_the_threshold_ranking_is_exact_and_says_so(
+    static_model, monkeypatch, capsys
+) -> None:
+    monkeypatch.setattr(ann, "ANN_MIN_DOCUMENTS", 10)
+    monkeypatch.setattr(ann, "ANN_MIN_QUERIES", 2)
+    monkeypatch.setitem(sys.modules, "faiss", None)  # import faiss raises ImportError
+    rng = np.random.default_rng(1)
+    queries, documents = rng.normal(size=(3, 16)), rng.normal(size=(40, 16))
+    queries, documents = queries.astype(np.float32), documents.astype(np.float32)
+    ranking, report = ann.rank(static_model, queries, documents)
+    assert report is None
+    exact = dense_ranking(queries, documents, static_model.similarity)
+    np.testing.assert_array_equal(ranking.indices, exact.indices)
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("top-k: 3 queries x 40 documents, exact search on the CPU (install")
