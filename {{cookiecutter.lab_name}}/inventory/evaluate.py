@@ -137,9 +137,9 @@ class GoldEvaluation:
     Under torchrun or accelerate launch every process encodes a share of the texts, rank 0 alone
     ranks, scores and writes; every process gets its result (inventory/distributed.py).
 
-    Past inventory.ann.ANN_MIN_DOCUMENTS documents on the CPU, the model's rankings come from an
-    approximate index: metrics.json["gold"]["ann"] says which, with its recall@100 against exact
-    search for each system.
+    Past inventory.ann's thresholds (documents and queries) on the CPU, the model's rankings come
+    from an approximate index: metrics.json["gold"]["ann"] says which for each system (and for
+    "dev after"), with its recall@100 against exact search.
 
     `hooks` see the query and document vectors of every model scored (a recipe scores them
     otherwise, e.g. truncated, and adds the result with `add_section`).
@@ -278,12 +278,11 @@ class GoldEvaluation:
             "ranking": self.ranking,
         }
         if self.ann:  # an approximate index ranked: how far from exact search it was
-            report = next(iter(self.ann.values()))
             metrics["gold"]["ann"] = {
-                "index": report.index,
-                "recall@100": {system: found.recall for system, found in self.ann.items()},
-                "recall_queries": report.queries,
-            }
+                system: {"index": found.index, "recall@100": found.recall,
+                         "recall_queries": found.queries}
+                for system, found in self.ann.items()
+            }  # fmt: skip
         if self.dev:
             metrics["dev"] = self.dev
         metrics |= self.sections
