@@ -12,7 +12,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q "torch==2.13.0" -e ".[dev,lab,near-dup,io,postgresql]"
+	$(BIN)/pip install -q "torch==2.13.0" -e ".[dev,lab,near-dup,io,postgresql,ann]"
 	touch $@
 
 install: $(VENV)/.installed

@@ -369,13 +369,13 @@ def test_a_rerun_reuses_the_cached_base_model_vectors(
     first, first_run = tiny_run  # the module's first run of the base model: it filled the cache
     assert first.returncode == 0, first.stderr[-3000:]
     cache = lab / ".cache" / "embeddings"
-    cached = {path: path.read_bytes() for path in cache.rglob("*.npz")}
+    cached = {path: path.read_bytes() for path in cache.rglob("*.npy")}
     assert cached, "the base model's vectors are cached in the lab"
     out = tmp_path / "results"
     flags = ("--base-model", str(tiny_model), "--output-dir", str(out), "--epochs", "1")
     second = run_experiment(lab, *flags)
     assert second.returncode == 0, second.stderr[-3000:]
-    assert {path: path.read_bytes() for path in cache.rglob("*.npz")} == cached, "re-encoded"
+    assert {path: path.read_bytes() for path in cache.rglob("*.npy")} == cached, "re-encoded"
     (second_run,) = (path for path in out.iterdir() if path.is_dir() and not path.is_symlink())
     before = [
         json.loads((run / "eval" / "metrics.json").read_text(encoding="utf-8"))["before"]

@@ -25,7 +25,7 @@ EXPECTED_FILES = {
     *(
         f"inventory/{module}.py"
         for module in (
-            "__init__", "bm25", "callbacks", "config", "contract", "datasets", "device",
+            "__init__", "ann", "bm25", "callbacks", "config", "contract", "datasets", "device",
             "distributed", "embeddings", "errors", "evaluate", "files", "fusion", "layout",
             "liveness", "manifest", "models", "plotting", "preprocess", "losses", "pipeline",
             "progress", "retrieval", "rows", "runner", "runs", "settings", "significance",
@@ -35,7 +35,7 @@ EXPECTED_FILES = {
     *(
         f"tests/{module}.py"
         for module in (
-            "conftest", "test_bm25_fusion", "test_config_and_runs", "test_contract",
+            "conftest", "test_ann", "test_bm25_fusion", "test_config_and_runs", "test_contract",
             "test_datasets", "test_device", "test_distributed", "test_embeddings",
             "test_evaluate", "test_losses", "test_manifest", "test_models", "test_plotting",
             "test_preprocess", "test_progress", "test_relevance", "test_retrieval", "test_rows",

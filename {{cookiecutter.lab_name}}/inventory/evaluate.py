@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from inventory import distributed, significance
+from inventory import ann, distributed, significance
 from inventory.bm25 import SETTINGS as BM25_SETTINGS
 from inventory.bm25 import bm25_ranking
 from inventory.datasets import Document, Record
@@ -34,7 +34,6 @@ from inventory.retrieval import (
     Ranking,
     Task,
     build_task,
-    dense_ranking,
     mean_metrics,
     per_query_metrics,
     relevance,
@@ -139,8 +138,12 @@ class GoldEvaluation:
     `add_section` a recipe's own results; `ranking` says how the gold ranking was made. The
     shape of metrics.json is in the lab's README.
 
-    Under torchrun or accelerate launch, rank 0 alone scores and writes; the other processes wait
-    at each call for its result (inventory/distributed.py).
+    Under torchrun or accelerate launch every process encodes a share of the texts, rank 0 alone
+    ranks, scores and writes; every process gets its result (inventory/distributed.py).
+
+    Past inventory.ann's thresholds (documents and queries) on the CPU, the model's rankings come
+    from an approximate index: metrics.json["gold"]["ann"] says which for each system (and for
+    "dev after"), with its recall@100 against exact search.
 
     `hooks` see the query and document vectors of every model scored (a recipe scores them
     otherwise, e.g. truncated, and adds the result with `add_section`).
@@ -163,6 +166,7 @@ class GoldEvaluation:
         self.configs: dict[str, Any] = {}  # "<thing>_config" sections, in the order added
         self.sections: dict[str, Any] = {}  # a recipe's own results, by key
         self.dev: dict[str, Any] = {}
+        self.ann: dict[str, ann.AnnReport] = {}  # by system, where an approximate index ranked
         self.add_config("bm25", BM25_SETTINGS)
         self.dev_per_query: tuple[list[str], np.ndarray] | None = None  # after, full dev
         if distributed.is_main_process():
@@ -190,21 +194,32 @@ class GoldEvaluation:
         metrics.json["dev"]; `facts` say how it was measured."""
         self.dev = ({"ndcg@10": ndcg} if ndcg is not None else {}) | {"queries": queries, **facts}
 
-    @distributed.main_process
     def score_model(
         self, model: SentenceTransformer, system: str, cache: EmbeddingCache, epoch: float = 0,
         steps: int = 0,
     ) -> dict[str, float]:  # fmt: skip
         """Rank gold with `model` (vectors through `cache`) and return its mean metrics."""
+        with distributed.shared_encoding(model) as main:  # every process encodes a share
+            scores = self._score_model(model, system, cache, epoch, steps) if main else None
+        return distributed.broadcast(scores)
+
+    def _score_model(
+        self, model: SentenceTransformer, system: str, cache: EmbeddingCache, epoch: float,
+        steps: int,
+    ) -> dict[str, float]:  # fmt: skip
         queries = cache.encode(self.task.queries, "query", f"gold queries ({system})")
         documents = cache.encode(self.task.documents, "document", f"gold corpus ({system})")
-        scores = self.add_system(system, dense_ranking(queries, documents, model.similarity))
+        ranking, report = ann.rank(model, queries, documents)
+        if report is not None:
+            self.ann[system] = report
+            self.ranking = (f"approximate top-{DEPTH} ({report.index}), candidates scored "
+                            "exactly by the model's similarity")  # fmt: skip
+        scores = self.add_system(system, ranking)
         self._append_evaluator_csv(model.similarity_fn_name or "cosine", epoch, steps, system)
         for hook in self.hooks:
             hook(self, system, model, queries, documents)
         return scores
 
-    @distributed.main_process
     def score_hybrid(
         self, model: SentenceTransformer, dev: Sequence[Record], cache: EmbeddingCache
     ) -> dict[str, float]:
@@ -214,10 +229,19 @@ class GoldEvaluation:
         Dev is ranked against its own passages plus the same corpus as gold, so the vectors of
         corpus documents come from `cache` (the fine-tuned model's) without a new encoding.
         """
+        with distributed.shared_encoding(model) as main:  # every process encodes a share
+            scores = self._score_hybrid(model, dev, cache) if main else None
+        return distributed.broadcast(scores)
+
+    def _score_hybrid(
+        self, model: SentenceTransformer, dev: Sequence[Record], cache: EmbeddingCache
+    ) -> dict[str, float]:
         task = build_task(dev, "dev", self.corpus)
         queries = cache.encode(task.queries, "query", "dev queries (after)")
         documents = cache.encode(task.documents, "document", "dev corpus (after)")
-        dense = dense_ranking(queries, documents, model.similarity)
+        dense, report = ann.rank(model, queries, documents)
+        if report is not None:
+            self.ann["dev after"] = report
         sparse = bm25_ranking(task.documents, task.queries)
         fusion, choice = choose_fusion(dense, sparse, task.relevant)
         if line := significance.warning(choice):
@@ -257,6 +281,12 @@ class GoldEvaluation:
             "documents": len(self.task.documents),
             "ranking": self.ranking,
         }
+        if self.ann:  # an approximate index ranked: how far from exact search it was
+            metrics["gold"]["ann"] = {
+                system: {"index": found.index, "recall@100": found.recall,
+                         "recall_queries": found.queries}
+                for system, found in self.ann.items()
+            }  # fmt: skip
         if self.dev:
             metrics["dev"] = self.dev
         metrics |= self.sections

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from inventory.errors import LabError
 
@@ -28,20 +28,25 @@ RUST_OS_ERROR = re.compile(r"\(os error (\d+)\)")  # how safetensors and tokeniz
 def write_text(path: Path, text: str) -> Path:
     """Write `text` to a temporary file in the same folder, then rename it over `path`."""
     with writing("writing", path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-        )
-        try:
-            os.chmod(temporary, 0o644)  # mkstemp makes it private; results are ordinary files
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                file.write(text)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        return write_stream(path, lambda file: file.write(text.encode("utf-8")))
+
+
+def write_stream(path: Path, fill: Callable[[BinaryIO], object]) -> Path:
+    """Let `fill` write a temporary file (binary) in the same folder, then rename it over `path`:
+    a reader sees the old file or the whole new one. Large arrays are written without a copy.
+    Errors pass unchanged (wrap the call in `writing` for the one-line error)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; results are ordinary files
+        with os.fdopen(handle, "wb") as file:
+            fill(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
     return path
 
 

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 
 DEPTH = 100  # documents ranked per query: the deepest cut-off of METRICS
 METRICS = ("ndcg@10", "mrr@10", "map@100", "recall@1", "recall@10", "recall@100")
-CHUNK = 50_000  # corpus documents scored at once
+CPU_SCORES = 1 << 24  # scores computed at once on the CPU (64 MB of float32)
+QUERY_BLOCK = 4096  # queries scored at once against a block of documents
 RELEVANCE_THRESHOLD = 1  # the grade from which a document counts as relevant (binary metrics)
 
 Judgments = Mapping[int, int]  # one query's relevant documents: corpus position -> grade
@@ -108,21 +109,50 @@ def dense_ranking(
     documents: np.ndarray,
     similarity: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     depth: int = DEPTH,
+    device: str | torch.device | None = None,
 ) -> Ranking:
-    """Exact top-`depth` documents of every query by `similarity` (the model's score function)."""
+    """Exact top-`depth` documents of every query by `similarity` (the model's score function),
+    computed on `device` (the CPU by default; pass the model's device to rank where it is).
+
+    The corpus is scored a block of documents at a time, each block against every query, keeping
+    each query's best `depth` so far: memory stays bounded (never a full queries x corpus matrix)
+    and the corpus, possibly memory-mapped, is read once.
+    """
     import torch
 
+    target = torch.device(device if device is not None else "cpu")
     depth = min(depth, len(documents))
-    query_tensor = torch.from_numpy(queries)
-    best_scores, best_indices = [], []
-    for start in range(0, len(documents), CHUNK):
-        scores = similarity(query_tensor, torch.from_numpy(documents[start : start + CHUNK]))
-        top = scores.topk(min(depth, scores.shape[1]), dim=1)
-        best_scores.append(top.values)
-        best_indices.append(top.indices + start)
-    scores, indices = torch.cat(best_scores, dim=1), torch.cat(best_indices, dim=1)
-    top = scores.topk(depth, dim=1)
-    return Ranking(indices.gather(1, top.indices).numpy(), top.values.float().numpy())
+    if depth == 0 or len(queries) == 0:
+        empty = np.zeros((len(queries), depth))
+        return Ranking(empty.astype(np.int64), empty.astype(np.float32))
+    query_rows = min(len(queries), QUERY_BLOCK)
+    document_rows = max(depth, score_budget(target) // query_rows)
+    query_tensor = torch.from_numpy(np.ascontiguousarray(queries)).to(target)
+    best_scores = torch.full((len(queries), depth), -torch.inf, device=target)
+    best_indices = torch.full((len(queries), depth), -1, dtype=torch.int64, device=target)
+    for start in range(0, len(documents), document_rows):
+        block = torch.from_numpy(np.ascontiguousarray(documents[start : start + document_rows]))
+        block = block.to(target)
+        for first in range(0, len(queries), query_rows):
+            rows = slice(first, first + query_rows)
+            scores = similarity(query_tensor[rows], block).float()
+            top = scores.topk(min(depth, scores.shape[1]), dim=1)
+            merged_scores = torch.cat([best_scores[rows], top.values], dim=1)
+            merged_indices = torch.cat([best_indices[rows], top.indices + start], dim=1)
+            keep = merged_scores.topk(depth, dim=1)
+            best_scores[rows] = keep.values
+            best_indices[rows] = merged_indices.gather(1, keep.indices)
+    return Ranking(best_indices.cpu().numpy(), best_scores.cpu().numpy())
+
+
+def score_budget(device: torch.device) -> int:
+    """How many scores one block may hold: a quarter of a GPU's free memory, else CPU_SCORES."""
+    import torch
+
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return max(CPU_SCORES, free // 4 // 4)  # float32 scores, room for topk and the block
+    return CPU_SCORES
 
 
 def per_query_metrics(

@@ -55,6 +55,11 @@ def data_dir(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def static_model():
     """A small SentenceTransformer (random word vectors, mean pooled) built in milliseconds."""
+    return build_static_model()
+
+
+def build_static_model():
+    """The static_model fixture's model (also built by scripts that tests start)."""
     import numpy as np
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import StaticEmbedding

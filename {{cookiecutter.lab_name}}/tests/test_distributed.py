@@ -6,18 +6,25 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+from conftest import SAMPLE_TEXTS
 
 from inventory import distributed
 from inventory.config import LAB_ROOT
+from inventory.datasets import Document, Record
+from inventory.retrieval import build_task
 
 # Run by torchrun in every process: a main-only function (that calls another one), a LabError in
-# the ranks named by the second argument, a broadcast and a print.
+# the ranks named by the second argument, a broadcast, a print, and gold scored (shared encoding).
 SCRIPT = """
 import json, sys
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, sys.argv[3])
+sys.path.insert(0, sys.argv[3] + "/tests")
 from inventory import distributed
 from inventory.errors import LabError
 from inventory.runner import run_experiment
@@ -42,11 +49,55 @@ def main():
     seen = distributed.broadcast(f"from rank {distributed.rank()}")
     print(f"printed by rank {distributed.rank()}")
     record = {"result": result, "calls": calls, "seen": seen, "world": distributed.world_size()}
+    record["gold"], record["encoded"] = score_gold(out)
     (out / f"rank{distributed.rank()}.json").write_text(json.dumps(record), encoding="utf-8")
+
+
+def score_gold(out):  # every rank encodes a share; rank 0 saves the vectors it got
+    from conftest import build_static_model
+    from test_distributed import GOLD_RECORDS, GOLD_CORPUS
+    from inventory.embeddings import EmbeddingCache
+    from inventory.evaluate import GoldEvaluation
+
+    model = build_static_model()
+    inference, encoded = model._inference, []
+
+    def counted(inputs, **kwargs):  # the texts this process encodes
+        encoded.append(len(inputs))
+        return inference(inputs, **kwargs)
+
+    model._inference = counted
+    gold = GoldEvaluation(GOLD_RECORDS, GOLD_CORPUS, out / "eval")
+    cache = EmbeddingCache(model)
+    scores = gold.score_model(model, "before", cache)
+    alone = score_alone(out, gold.task.documents)
+    if distributed.is_main_process():
+        np.save(out / "shared.npy", cache.encode(gold.task.documents, "document", "again"))
+    return {"shared": scores, "alone": alone}, sum(encoded)
+
+
+@distributed.main_process
+def score_alone(out, documents):  # rank 0 alone, as without a launcher
+    from conftest import build_static_model
+    from test_distributed import GOLD_RECORDS, GOLD_CORPUS
+    from inventory.embeddings import EmbeddingCache
+    from inventory.evaluate import GoldEvaluation
+
+    model = build_static_model()
+    cache = EmbeddingCache(model)
+    scores = GoldEvaluation(GOLD_RECORDS, GOLD_CORPUS, out / "alone").score_model(
+        model, "before", cache
+    )
+    np.save(out / "alone.npy", cache.encode(documents, "document", "again"))
+    return scores
 
 
 run_experiment(main)
 """
+
+
+GOLD_RECORDS = [Record(text, (SAMPLE_TEXTS[(i + 1) % 12],)) for i, text in enumerate(SAMPLE_TEXTS)]
+GOLD_CORPUS = [Document(f"d{i}", f"{text} again") for i, text in enumerate(SAMPLE_TEXTS * 3)]
 
 
 def torchrun(tmp_path: Path, failing: str = "") -> tuple[subprocess.CompletedProcess[str], float]:
@@ -61,11 +112,18 @@ def torchrun(tmp_path: Path, failing: str = "") -> tuple[subprocess.CompletedPro
     return process, time.monotonic() - start
 
 
+@pytest.fixture(scope="module")
+def launched(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
+    """One torchrun of SCRIPT that succeeds, shared by the tests that read its results."""
+    folder = tmp_path_factory.mktemp("torchrun")
+    process, _ = torchrun(folder)
+    return process, folder / "out"
+
+
 @pytest.mark.slow
-def test_main_only_work_runs_once_and_every_rank_gets_its_result(tmp_path: Path) -> None:
-    process, _ = torchrun(tmp_path)
+def test_main_only_work_runs_once_and_every_rank_gets_its_result(launched) -> None:
+    process, out = launched
     assert process.returncode == 0, process.stderr[-3000:]
-    out = tmp_path / "out"
     assert (out / "outer").read_text(encoding="utf-8") == "0"
     assert (out / "inner").read_text(encoding="utf-8") == "0"
     ranks = [json.loads((out / f"rank{rank}.json").read_text(encoding="utf-8")) for rank in (0, 1)]
@@ -75,6 +133,20 @@ def test_main_only_work_runs_once_and_every_rank_gets_its_result(tmp_path: Path)
         assert record["seen"] == "from rank 0"
         assert record["world"] == 2
     assert process.stdout.splitlines() == ["printed by rank 0"]
+
+
+@pytest.mark.slow
+def test_gold_encoding_is_shared_and_equals_one_process(launched) -> None:
+    """Every rank encodes a share of gold's texts; the scores and vectors are one process's."""
+    process, out = launched
+    assert process.returncode == 0, process.stderr[-3000:]
+    ranks = [json.loads((out / f"rank{rank}.json").read_text(encoding="utf-8")) for rank in (0, 1)]
+    task = build_task(GOLD_RECORDS, "gold", GOLD_CORPUS)
+    texts = len(task.queries) + len(task.documents)
+    assert [rank["encoded"] for rank in ranks] == [texts // 2, texts - texts // 2]
+    assert ranks[0]["gold"] == ranks[1]["gold"]
+    assert ranks[0]["gold"]["shared"] == pytest.approx(ranks[0]["gold"]["alone"])
+    np.testing.assert_allclose(np.load(out / "shared.npy"), np.load(out / "alone.npy"), rtol=1e-6)
 
 
 @pytest.mark.slow

@@ -9,7 +9,8 @@ from inventory.embeddings import EmbeddingCache, model_key
 
 
 def cache_files(folder: Path) -> list[Path]:
-    return sorted(folder.rglob("*.npz"))
+    """The vector files: one per shard, beside its .json index."""
+    return sorted(folder.rglob("*.npy"))
 
 
 def test_a_rerun_encodes_nothing_and_a_changed_text_only_itself(static_model, tmp_path) -> None:
@@ -45,7 +46,7 @@ def test_another_model_or_max_seq_length_misses(static_model, tmp_path, monkeypa
     assert shorter.encoded == len(SAMPLE_TEXTS)
 
 
-@pytest.mark.parametrize("damage", ["truncate", "flip"])
+@pytest.mark.parametrize("damage", ["truncate", "flip", "index", "extra"])
 def test_a_damaged_cache_file_is_detected_and_recomputed(
     static_model, tmp_path, capsys, damage: str
 ) -> None:
@@ -53,14 +54,40 @@ def test_a_damaged_cache_file_is_detected_and_recomputed(
     [path] = cache_files(tmp_path)
     data = bytearray(path.read_bytes())
     if damage == "truncate":
-        data = data[: len(data) // 2]
-    else:
-        data[len(data) // 2] ^= 0xFF  # inside the stored vectors
+        data = data[: len(data) - 8]
+    elif damage == "flip":
+        data[len(data) - 100] ^= 0x01  # one bit of the stored vectors
+    elif damage == "extra":
+        data += bytes(64)
+    else:  # the index no longer parses
+        index = path.with_suffix(".json")
+        index.write_text(index.read_text()[:-10])
     path.write_bytes(bytes(data))
     cache = EmbeddingCache(static_model, tmp_path)
-    assert "is damaged" in capsys.readouterr().out
     np.testing.assert_array_equal(cache.encode(SAMPLE_TEXTS, "document", "corpus"), expected)
+    [line] = capsys.readouterr().out.splitlines()
+    assert line.startswith(f"embedding cache: {path} is damaged (")
     assert cache.encoded == len(SAMPLE_TEXTS)
+    assert [p.name for p in cache_files(tmp_path)] != [path.name], "the damaged shard is gone"
+
+
+def test_a_cached_corpus_is_memory_mapped_and_in_order_not_copied(static_model, tmp_path) -> None:
+    EmbeddingCache(static_model, tmp_path).encode(SAMPLE_TEXTS, "document", "corpus")
+    cache = EmbeddingCache(static_model, tmp_path)
+    vectors = cache.encode(SAMPLE_TEXTS, "document", "corpus")
+    assert isinstance(vectors, np.memmap) and vectors.flags.writeable  # copy on write
+    shuffled = cache.encode(SAMPLE_TEXTS[::-1], "document", "corpus")
+    np.testing.assert_array_equal(shuffled, vectors[::-1])
+
+
+def test_the_old_npz_format_is_removed_and_reencoded(static_model, tmp_path, capsys) -> None:
+    old = tmp_path / model_key(static_model) / "0123456789abcdef0123456789abcdef.npz"
+    old.parent.mkdir()
+    np.savez(old, keys=np.zeros((1, 16), np.uint8), vectors=np.zeros((1, 16), np.float32))
+    cache = EmbeddingCache(static_model, tmp_path)
+    cache.encode(SAMPLE_TEXTS, "document", "corpus")
+    assert not old.exists() and cache.encoded == len(SAMPLE_TEXTS)
+    assert "removed 1 file(s) of the old .npz format" in capsys.readouterr().out
 
 
 def test_only_the_main_process_writes(static_model, tmp_path, monkeypatch) -> None:

@@ -79,3 +79,27 @@ def test_metrics_equal_information_retrieval_evaluator(static_model) -> None:
     }  # fmt: skip
     for metric in (*METRICS, "accuracy@1", "accuracy@10", "precision@1", "precision@10"):
         assert ours[metric] == pytest.approx(expected[f"gold_cosine_{metric}"]), metric
+
+
+def test_chunked_top_k_equals_one_block(monkeypatch) -> None:
+    """Blocks of 7 documents x 5 queries give the ranking of one block (the GPU runs the same
+    code with blocks sized to its memory)."""
+    import torch
+    from sentence_transformers.util import cos_sim
+
+    from inventory import retrieval
+
+    rng = np.random.default_rng(3)
+    queries, documents = rng.normal(size=(23, 8)), rng.normal(size=(130, 8))
+    queries, documents = queries.astype(np.float32), documents.astype(np.float32)
+    whole = dense_ranking(queries, documents, cos_sim, depth=20)
+    full = cos_sim(queries, documents).numpy()
+    np.testing.assert_array_equal(whole.indices, np.argsort(-full, axis=1)[:, :20])
+    monkeypatch.setattr(retrieval, "CPU_SCORES", 35)
+    monkeypatch.setattr(retrieval, "QUERY_BLOCK", 5)
+    assert retrieval.score_budget(torch.device("cpu")) // 5 == 7  # documents per block
+    chunked = dense_ranking(queries, documents, cos_sim, depth=20)
+    np.testing.assert_array_equal(chunked.indices, whole.indices)
+    np.testing.assert_allclose(chunked.scores, whole.scores, rtol=1e-6)
+    assert dense_ranking(queries, documents[:3], cos_sim).indices.shape == (23, 3)
+

@@ -161,7 +161,7 @@ def base_rankings(
     cache = EmbeddingCache(model, CACHE_DIR, encoding)  # the base model's, mostly cached by now
     queries = cache.encode(task.queries, "query", f"{task.name} queries (first stage)")
     documents = cache.encode(task.documents, "document", f"{task.name} corpus (first stage)")
-    dense = dense_ranking(queries, documents, model.similarity)
+    dense = dense_ranking(queries, documents, model.similarity, device=model.device)
     return dense, bm25_ranking(task.documents, task.queries)
 
 

@@ -29,8 +29,9 @@ held); `--margin -1` shows how many the default margin would have removed among 
 
 The mined set is written to <data dir>/mined/<experiment>.jsonl in the lab's split format (query,
 pos, neg, plus the scores), with <experiment>.meta.json beside it (base model, settings, seed,
-counts, audit). Under torchrun or accelerate launch only rank 0 mines; the others wait and receive
-what it read back from the file, so the data folder need not be shared between machines.
+counts, audit). Under torchrun or accelerate launch every process encodes a share of the texts,
+rank 0 alone mines and writes; the others receive what it read back from the file, so the data
+folder need not be shared between machines.
 """
 
 from __future__ import annotations
@@ -302,15 +303,27 @@ def mine(
     return Mined(records, scores, audit)
 
 
-@distributed.main_process
 def mine_negatives(experiment: Experiment, options: MiningOptions) -> list[Record]:
     """Mine with the experiment's base model, write <data dir>/mined/<experiment>.jsonl and its
-    note, print the audit; returns the records read back from the file (on every process)."""
+    note, print the audit; returns the records read back from the file (on every process).
+    Under torchrun or accelerate launch rank 0 mines while every process encodes a share."""
     config, model = experiment.config, experiment.model
-    with experiment.run.phase("mining"):
-        # the base model's vectors, as scoring it on gold left them
-        cache = EmbeddingCache(model, CACHE_DIR, experiment.encoding)
-        mined = mine(model, experiment.splits, options, config.train.seed, cache)
+    mined = None
+    with experiment.run.phase("mining"), distributed.shared_encoding(model) as main:
+        if main:
+            cache = EmbeddingCache(model, CACHE_DIR, experiment.encoding)  # the base model's
+            mined = mine(model, experiment.splits, options, config.train.seed, cache)
+    return write_mined(experiment, options, mined)
+
+
+@distributed.main_process
+def write_mined(
+    experiment: Experiment, options: MiningOptions, mined: Mined | None
+) -> list[Record]:
+    """Write what rank 0 mined and its note, print the audit; every process gets the records
+    read back from the file."""
+    assert mined is not None  # rank 0's
+    config = experiment.config
     path = Path(config.data_dir) / "mined" / f"{config.name}.jsonl"  # one file per experiment
     lines = []
     for record in mined.records:

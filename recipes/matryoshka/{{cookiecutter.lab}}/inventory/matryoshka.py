@@ -63,7 +63,8 @@ def matryoshka_loss(
 def truncate(vectors: np.ndarray, dim: int, normalise: bool) -> np.ndarray:
     """The first `dim` values of each vector; rescaled to unit length when `normalise` (what an
     index of truncated vectors holds for cosine similarity)."""
-    cut = np.ascontiguousarray(vectors[:, :dim], dtype=np.float32)
+    # A copy even at the full dimension: `vectors` may be a view of the embedding cache.
+    cut = np.array(vectors[:, :dim], dtype=np.float32, order="C")
     if normalise:
         cut /= np.maximum(np.linalg.norm(cut, axis=1, keepdims=True), 1e-12)
     return cut
@@ -88,8 +89,9 @@ class TruncatedScores:
         cosine = (model.similarity_fn_name or "cosine") == "cosine"
         for dim in matryoshka_dims(queries.shape[1], self.requested):
             ranking = dense_ranking(
-                truncate(queries, dim, cosine), truncate(documents, dim, cosine), model.similarity
-            )
+                truncate(queries, dim, cosine), truncate(documents, dim, cosine), model.similarity,
+                device=model.device,
+            )  # fmt: skip
             per_query = per_query_metrics(ranking, evaluation.task.relevant)
             self.scores.setdefault(str(dim), {})[system] = mean_metrics(per_query)
         evaluation.add_section(KEY, self.scores)
