@@ -131,6 +131,6 @@ def test_the_cache_key_holds_the_precision(bert_model, tmp_path) -> None:
     assert model_key(bert_model, "bf16") != model_key(bert_model) == model_key(bert_model, "fp32")
     EmbeddingCache(bert_model, tmp_path, Encoding("bf16")).encode(SAMPLE_TEXTS, "query", "q")
     fp32 = EmbeddingCache(bert_model, tmp_path, Encoding("fp32"))
-    assert not fp32.vectors  # nothing of the bf16 folder was read
     fp32.encode(SAMPLE_TEXTS, "query", "q")
-    assert fp32.encoded == len(SAMPLE_TEXTS)
+    assert fp32.encoded == len(SAMPLE_TEXTS)  # nothing of the bf16 folder served it
+    assert fp32.paths and all(path.parent == fp32.folder for path in fp32.paths)

@@ -102,4 +102,3 @@ def test_chunked_top_k_equals_one_block(monkeypatch) -> None:
     np.testing.assert_array_equal(chunked.indices, whole.indices)
     np.testing.assert_allclose(chunked.scores, whole.scores, rtol=1e-6)
     assert dense_ranking(queries, documents[:3], cos_sim).indices.shape == (23, 3)
-
