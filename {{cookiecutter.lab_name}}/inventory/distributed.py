@@ -19,7 +19,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from typing import TYPE_CHECKING, ParamSpec, TypeVar, cast
 
@@ -104,17 +104,21 @@ def main_process(function: Callable[P, T]) -> Callable[P, T]:
 
 
 @contextmanager
-def shared_encoding(model: SentenceTransformer) -> Iterator[bool]:
+def shared_encoding(model: SentenceTransformer, precision: str = "fp32") -> Iterator[bool]:
     """Yield True on rank 0, whose `model.encode` calls in the block are split across all ranks.
 
-    The other ranks encode their shares until rank 0 leaves the block, then get False.
+    The other ranks encode their shares, in `precision` as rank 0 does (inventory/device.py),
+    until rank 0 leaves the block, then get False.
     """
     if _alone or not _joined():
         yield True
         return
     from sentence_transformers.util.distributed import distributed_evaluation
 
-    with distributed_evaluation(model) as main:
+    from inventory.device import encoding_precision
+
+    helping = nullcontext() if is_main_process() else encoding_precision(model, precision)
+    with helping, distributed_evaluation(model) as main:
         yield main
 
 

@@ -199,7 +199,7 @@ class GoldEvaluation:
         steps: int = 0,
     ) -> dict[str, float]:  # fmt: skip
         """Rank gold with `model` (vectors through `cache`) and return its mean metrics."""
-        with distributed.shared_encoding(model) as main:  # every process encodes a share
+        with distributed.shared_encoding(model, cache.encoding.precision) as main:  # a share each
             scores = self._score_model(model, system, cache, epoch, steps) if main else None
         return distributed.broadcast(scores)
 
@@ -229,7 +229,7 @@ class GoldEvaluation:
         Dev is ranked against its own passages plus the same corpus as gold, so the vectors of
         corpus documents come from `cache` (the fine-tuned model's) without a new encoding.
         """
-        with distributed.shared_encoding(model) as main:  # every process encodes a share
+        with distributed.shared_encoding(model, cache.encoding.precision) as main:  # a share each
             scores = self._score_hybrid(model, dev, cache) if main else None
         return distributed.broadcast(scores)
 

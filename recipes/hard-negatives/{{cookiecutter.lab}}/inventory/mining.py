@@ -309,7 +309,8 @@ def mine_negatives(experiment: Experiment, options: MiningOptions) -> list[Recor
     Under torchrun or accelerate launch rank 0 mines while every process encodes a share."""
     config, model = experiment.config, experiment.model
     mined = None
-    with experiment.run.phase("mining"), distributed.shared_encoding(model) as main:
+    precision = experiment.encoding.precision
+    with experiment.run.phase("mining"), distributed.shared_encoding(model, precision) as main:
         if main:
             cache = EmbeddingCache(model, CACHE_DIR, experiment.encoding)  # the base model's
             mined = mine(model, experiment.splits, options, config.train.seed, cache)
