@@ -9,9 +9,9 @@ and benchmarks/gpu_check.py (figures in the lab's README):
 - CPU: fp32 training. bf16 encoding only where the CPU has bf16 instructions (avx512_bf16 or
   AMX): on such a CPU the issue measured 1.5-1.8x faster, every vector's cosine to fp32
   >= 0.9998 (the rule bench_precision.py checks: NFCorpus ndcg@10 within 0.002 of fp32);
-  without them (emulated) it measured 2.5-3x slower here. Encode batch 64 (about 12% fewer CPU seconds than
-  32 or 128 on NFCorpus documents); no dataloader workers: on a CPU they only compete with the
-  model for the same cores.
+  without them (emulated) it measured 2.5-3x slower here. Encode batch 64 (about 12% fewer CPU
+  seconds than 32 or 128 on NFCorpus documents); no dataloader workers: on a CPU they only
+  compete with the model for the same cores.
 """
 
 from __future__ import annotations
