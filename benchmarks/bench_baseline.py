@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_lab import bake_lab
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TARGET = 1.10
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
@@ -37,13 +39,6 @@ def measure(command: list[str], cwd: Path) -> tuple[float, float, str]:
     if child.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{stderr[-3000:]}")
     return seconds, usage.ru_maxrss / 1024, stdout
-
-
-def bake_lab(parent: Path) -> Path:
-    from cookiecutter.main import cookiecutter
-
-    extra = {"lab_name": "bench-lab", "init_git": False}
-    return Path(cookiecutter(str(REPO_ROOT), no_input=True, extra_context=extra, output_dir=parent))
 
 
 def main() -> None:

@@ -22,14 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def bake_lab(parent: Path) -> Path:
-    from cookiecutter.main import cookiecutter
-
-    extra = {"lab_name": "bench-lab", "init_git": False}
-    return Path(cookiecutter(str(REPO_ROOT), no_input=True, extra_context=extra, output_dir=parent))
+from bench_lab import bake_lab
 
 
 def main() -> None:

@@ -22,15 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from bench_lab import bake_lab
+
 FAITHFUL = 0.002  # ndcg@10 within this of fp32's, on gold and on dev
-
-
-def bake_lab(parent: Path) -> Path:
-    from cookiecutter.main import cookiecutter
-
-    extra = {"lab_name": "bench-lab", "init_git": False}
-    return Path(cookiecutter(str(REPO_ROOT), no_input=True, extra_context=extra, output_dir=parent))
 
 
 def main() -> None:

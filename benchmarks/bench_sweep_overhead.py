@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_lab import bake_lab
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TARGET = 1.05
 ENV = os.environ | {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
@@ -33,13 +35,6 @@ def timed(command: list[str], cwd: Path) -> float:
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
     return time.perf_counter() - start
-
-
-def bake_lab(parent: Path) -> Path:
-    from cookiecutter.main import cookiecutter
-
-    extra = {"lab_name": "bench-lab", "init_git": False}
-    return Path(cookiecutter(str(REPO_ROOT), no_input=True, extra_context=extra, output_dir=parent))
 
 
 def main() -> None:
