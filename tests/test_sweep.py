@@ -184,17 +184,23 @@ def _runs_of(lab: Path, study: str) -> list[dict]:
     return found
 
 
+def _wait_for_a_run(lab: Path, study: str, process: subprocess.Popen) -> None:
+    """Until the study's first trial has started its run, and then until it has reached its
+    sleep (--slow-trial), half-way through."""
+    deadline = time.monotonic() + 600
+    while not _runs_of(lab, study):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.5)
+    time.sleep(2)
+
+
 def test_ctrl_c_records_the_trial_interrupted_and_a_rerun_resumes(lab: Path) -> None:
     """The defaults' trial is interrupted half-way; the same command runs the defaults again."""
     command = emb_command("sweep", "synthetic", "--study", "resume", "--trials", "1", "--json",
                           "--", "--slow-trial", "0")  # fmt: skip
     process = subprocess.Popen(command, cwd=lab, env=ENV, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)  # fmt: skip
-    deadline = time.monotonic() + 600
-    while not _runs_of(lab, "resume"):
-        assert process.poll() is None and time.monotonic() < deadline
-        time.sleep(0.5)
-    time.sleep(2)  # let it reach its sleep, half-way through
+    _wait_for_a_run(lab, "resume", process)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=300)
     assert process.returncode == 130, err[-3000:]
@@ -220,11 +226,7 @@ def test_a_worker_killed_outright_leaves_no_trial_running(lab: Path) -> None:
                           "--", "--slow-trial", "0")  # fmt: skip
     process = subprocess.Popen(command, cwd=lab, env=ENV, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
-    deadline = time.monotonic() + 600
-    while not _runs_of(lab, "killed"):
-        assert process.poll() is None and time.monotonic() < deadline
-        time.sleep(0.5)
-    time.sleep(2)
+    _wait_for_a_run(lab, "killed", process)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=60)
     (record,) = _runs_of(lab, "killed")
