@@ -2,8 +2,11 @@
 
 1. Evaluation encoding, documents/s, on synthetic ~256-token documents: today's default (fp32,
    batch 32: model.encode_document as the lab called it) against the lab's new default on this
-   device (inventory/device.py: `--precision auto`, `--encode-batch-size` unset). Target >= 5x.
-   The minimum cosine of the new vectors to the fp32 ones is printed beside it.
+   device (inventory/device.py: `--precision auto`, `--encode-batch-size` and
+   `--dataloader-workers` unset, so threads tokenise ahead). Target >= 5x. The minimum cosine of
+   the new vectors to the fp32 ones is printed beside it. Then, at the default batch and at 1024,
+   benchmarks/bench_encode_ahead.py's breakdown: tokenisation alone, the model alone, the
+   library's encode, and the lab's with 0, 2, 4 and 8 threads tokenising ahead.
 2. The lab's exp_01_baseline (all defaults) against benchmarks/reference_baseline.py (a
    hand-written sentence-transformers script: the same training and gold evaluation), on the
    same synthetic data, each as its own process, wall seconds. Target lab / reference <= 1.10.
@@ -129,6 +132,11 @@ def encoding_check(lab: Path, model_path: str, documents: int) -> None:
         del copy
     print(f"training precision auto picks here: {chosen.train_precision}; "
           f"dataloader workers {chosen.dataloader_workers}")  # fmt: skip
+    from bench_encode_ahead import report  # where the time goes, and the threads tokenising ahead
+
+    for batch in sorted({chosen.encoding.batch_size, 1024}):
+        report(model, texts[: min(documents, 8192)], batch, [0, 2, 4, 8],
+               chosen.encoding.precision)  # fmt: skip
     model.to("cpu")  # the GPU's memory to the lab check's processes
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
