@@ -181,9 +181,7 @@ def cpu_info() -> str:
     return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
 
 
-def test_a_rerun_keeps_the_earlier_run_byte_for_byte(
-    lab: Path, tiny_run, tiny_model: Path
-) -> None:
+def test_a_rerun_keeps_the_earlier_run_byte_for_byte(lab: Path, tiny_run, tiny_model: Path) -> None:
     process, first = tiny_run
     assert process.returncode == 0, process.stderr[-3000:]
     earlier = snapshot(first)
