@@ -59,6 +59,12 @@ def load_significance() -> ModuleType:
     return load_lab_module("significance")
 
 
+def load_retrieval() -> ModuleType:
+    """The lab's inventory/retrieval.py: `query_ids`, how the lab names a split's queries (numpy
+    only when loaded alone)."""
+    return load_lab_module("retrieval")
+
+
 def load_lab_page() -> ModuleType:
     """The lab's inventory/lab_page.py: results/index.html, written by the lab after every run
     and by `emb runs --html`."""
