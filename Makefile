@@ -25,6 +25,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check embed_lab hooks tests benchmarks
+	$(BIN)/ruff format --check embed_lab hooks tests benchmarks
 
 # Bake a lab into ./demo (kept as it is when it exists) and run its baseline offline on the
 # packaged all-MiniLM-L6-v2; each run adds a folder under demo/results/exp_01_baseline/.

@@ -142,14 +142,18 @@ def main() -> None:
         wall, cpu = phases.total()
         dim = model.get_embedding_dimension() or 0
         vectors = len(evaluation.task.documents) * dim * 4
-        print(f"ndcg@10: bm25 {metrics['bm25']['ndcg@10']:.4f}, before "
-              f"{metrics['before']['ndcg@10']:.4f}, cached {metrics['cached']['ndcg@10']:.4f}")
+        print(
+            f"ndcg@10: bm25 {metrics['bm25']['ndcg@10']:.4f}, before "
+            f"{metrics['before']['ndcg@10']:.4f}, cached {metrics['cached']['ndcg@10']:.4f}"
+        )
         print(f"gold: {json.dumps(metrics['gold'])}")
         print(f"total: {wall:.1f} s wall, {cpu:.1f} s CPU ({wall / 60:.1f} min)")
         verdict = "met" if peak_rss() <= vectors + 3 * GIB else "MISSED"
-        print(f"peak RSS {peak_rss() / GIB:.2f} GiB; target <= vectors ({vectors / GIB:.2f} GiB, "
-              f"{len(evaluation.task.documents)} x {dim} float32) + 3 GiB = "
-              f"{vectors / GIB + 3:.2f} GiB: {verdict}")
+        print(
+            f"peak RSS {peak_rss() / GIB:.2f} GiB; target <= vectors ({vectors / GIB:.2f} GiB, "
+            f"{len(evaluation.task.documents)} x {dim} float32) + 3 GiB = "
+            f"{vectors / GIB + 3:.2f} GiB: {verdict}"
+        )
 
 
 if __name__ == "__main__":

@@ -75,19 +75,27 @@ def main() -> None:
         gold.score_model(model, "before", EmbeddingCache(model, cache_dir))
         rerun = time.perf_counter() - start
         reference, first = statistics.median(references), statistics.median(firsts)
-        same = torch.equal(reference_top.indices[:, :10], torch.from_numpy(
-            dense_ranking(queries.numpy(), documents.numpy(), model.similarity).indices[:, :10]))
+        same = torch.equal(
+            reference_top.indices[:, :10],
+            torch.from_numpy(
+                dense_ranking(queries.numpy(), documents.numpy(), model.similarity).indices[:, :10]
+            ),
+        )
         bm25 = evaluate.mean_metrics(gold.per_query["bm25"])
 
     print(f"gold: {len(task.queries)} queries, {len(task.documents)} documents")
     each = "; ".join(f"{r:.1f} / {f:.1f}" for r, f in zip(references, firsts, strict=True))
     print(f"rounds (reference / lab first, s): {each}")
     print(f"reference encode + top-100: {reference:7.2f} s (median)")
-    print(f"lab first evaluation:       {first:7.2f} s (median)  ratio {first / reference:.3f}"
-          f" (target <= 1.15)  ndcg@10 {metrics['ndcg@10']:.4f}  top-10 equal: {same}")
+    print(
+        f"lab first evaluation:       {first:7.2f} s (median)  ratio {first / reference:.3f}"
+        f" (target <= 1.15)  ndcg@10 {metrics['ndcg@10']:.4f}  top-10 equal: {same}"
+    )
     cpu_reference, cpu_first = (statistics.median(cpu[side]) for side in ("reference", "first"))
-    print(f"process CPU: reference {cpu_reference:.1f} s, lab first {cpu_first:.1f} s, "
-          f"ratio {cpu_first / cpu_reference:.3f}")
+    print(
+        f"process CPU: reference {cpu_reference:.1f} s, lab first {cpu_first:.1f} s, "
+        f"ratio {cpu_first / cpu_reference:.3f}"
+    )
     share = 100 * rerun / first
     print(f"lab rerun (cache):          {rerun:7.2f} s  {share:.1f}% of first (target <= 5%)")
     print(f"bm25 tokenise+index+score:  {bm25_seconds:7.2f} s  ndcg@10 {bm25['ndcg@10']:.4f}")

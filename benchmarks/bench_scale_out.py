@@ -26,8 +26,14 @@ FLAGS = {"tiny": ["--epochs", "4", "--learning-rate", "1e-3"], "minilm": []}
 LAUNCHERS = {
     "1 process": [sys.executable],
     "1 thread": ["env", "OMP_NUM_THREADS=1", sys.executable],
-    "torchrun x2": [sys.executable, "-m", "torch.distributed.run", "--standalone",
-                    "--nproc_per_node", "2"],  # fmt: skip
+    "torchrun x2": [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+    ],  # fmt: skip
 }
 
 
@@ -54,8 +60,10 @@ def main() -> None:
                            "--output-dir", str(out)]  # fmt: skip
                 results[name].append(measure(command, lab))
 
-    print(f"exp_01_baseline, {args.model} model, sample data, {args.repeat} runs each, "
-          f"{os.cpu_count()} CPUs, load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}")
+    print(
+        f"exp_01_baseline, {args.model} model, sample data, {args.repeat} runs each, "
+        f"{os.cpu_count()} CPUs, load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
+    )
     for name, runs in results.items():
         times = [seconds for seconds, _, _ in runs]
         scores = [re.search(r"gold ndcg@10: before (\S+) -> after (\S+)", o) for _, _, o in runs]

@@ -53,10 +53,22 @@ def load_liveness() -> ModuleType:
     return load_lab_module("liveness")
 
 
+def load_errors() -> ModuleType:
+    """The lab's inventory/errors.py: `telling_lines`, the lines a one-line error is chosen from
+    (CUDA's advice left out)."""
+    return load_lab_module("errors")
+
+
 def load_significance() -> ModuleType:
     """The lab's inventory/significance.py: the paired test `emb compare` runs, the one the lab
     makes every choice on dev by (numpy and scipy only)."""
     return load_lab_module("significance")
+
+
+def load_retrieval() -> ModuleType:
+    """The lab's inventory/retrieval.py: `query_ids`, how the lab names a split's queries (numpy
+    only when loaded alone)."""
+    return load_lab_module("retrieval")
 
 
 def load_lab_page() -> ModuleType:

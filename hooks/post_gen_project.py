@@ -4,9 +4,12 @@ import json
 import sys
 from pathlib import Path
 
-# Values arrive as JSON in raw strings, so no answer can change this script's code.
+# Values arrive as JSON in raw strings, so no answer can change this script's code; the quotes
+# stay single (fmt: off), as the JSON inside holds double ones.
+# fmt: off
 REPO_DIR = Path(json.loads(r'{{ cookiecutter._repo_dir | tojson }}'))
 INIT_GIT = json.loads(r'{{ cookiecutter.init_git | tojson }}')
+# fmt: on
 
 sys.dont_write_bytecode = True  # keep the template folder clean
 sys.path.insert(0, str(REPO_DIR / "hooks"))

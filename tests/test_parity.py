@@ -21,16 +21,49 @@ def test_every_way_to_bake_gives_the_same_lab(tmp_path, bake):
     options = ["lab_name=parity-lab", "base_model=BAAI/bge-small-en-v1.5"]
 
     (tmp_path / "cc").mkdir()
-    _run([sys.executable, "-m", "cookiecutter", str(REPO_ROOT), "--no-input", *options,
-          "init_git=no", "-o", str(tmp_path / "cc")], tmp_path)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "cookiecutter",
+            str(REPO_ROOT),
+            "--no-input",
+            *options,
+            "init_git=no",
+            "-o",
+            str(tmp_path / "cc"),
+        ],
+        tmp_path,
+    )
     by_cookiecutter = tree(tmp_path / "cc" / "parity-lab")
 
-    _run([*EMB, "init", str(tmp_path / "emb" / "parity-lab"), "--no-input",
-          "--base-model", "BAAI/bge-small-en-v1.5"], tmp_path)
+    _run(
+        [
+            *EMB,
+            "init",
+            str(tmp_path / "emb" / "parity-lab"),
+            "--no-input",
+            "--base-model",
+            "BAAI/bge-small-en-v1.5",
+        ],
+        tmp_path,
+    )
     by_emb = tree(tmp_path / "emb" / "parity-lab")
 
-    _run([*EMB, "init", str(tmp_path / "recipe" / "parity-lab"), "--no-input", "--no-git",
-          "--base-model", "BAAI/bge-small-en-v1.5", "--recipe", "in-batch-negatives"], tmp_path)
+    _run(
+        [
+            *EMB,
+            "init",
+            str(tmp_path / "recipe" / "parity-lab"),
+            "--no-input",
+            "--no-git",
+            "--base-model",
+            "BAAI/bge-small-en-v1.5",
+            "--recipe",
+            "in-batch-negatives",
+        ],
+        tmp_path,
+    )
     by_recipe = tree(tmp_path / "recipe" / "parity-lab")
 
     by_cookies = tree(bake(lab_name="parity-lab", base_model="BAAI/bge-small-en-v1.5").path)

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from embed_lab.runs.compare import query_texts
+from embed_lab.runs.store import load_run
 from tests.conftest import REPO_ROOT
 
 EXPERIMENT = "experiments/exp_01_baseline.py"
@@ -114,6 +116,8 @@ def test_baseline_with_tiny_model_leaves_every_artifact(lab: Path, tiny_run) -> 
     per_query = (run / "eval" / "per_query.csv").read_text(encoding="utf-8").splitlines()
     assert per_query[0] == "query_id,system,ndcg@10,recall@100"
     assert len(per_query) == 1 + 30 * len(SYSTEMS)  # 30 gold queries
+    scored = {row.split(",")[0] for row in per_query[1:]}
+    assert set(query_texts(load_run(run))) == scored  # emb compare names them as the lab does
 
     gold_csv = (run / "eval" / "Information-Retrieval_evaluation_gold_results.csv").read_text()
     header, *rows = gold_csv.splitlines()
@@ -181,9 +185,7 @@ def cpu_info() -> str:
     return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
 
 
-def test_a_rerun_keeps_the_earlier_run_byte_for_byte(
-    lab: Path, tiny_run, tiny_model: Path
-) -> None:
+def test_a_rerun_keeps_the_earlier_run_byte_for_byte(lab: Path, tiny_run, tiny_model: Path) -> None:
     process, first = tiny_run
     assert process.returncode == 0, process.stderr[-3000:]
     earlier = snapshot(first)

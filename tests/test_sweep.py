@@ -430,3 +430,62 @@ def test_a_password_never_shows() -> None:
 
     assert masked("postgresql://lab:p@ss:w@db:5432/s") == "postgresql://lab:***@db:5432/s"
     assert masked("mysql://lab@db/s") == "mysql://lab@db/s"
+
+
+NVIDIA_TYPES = "https://docs.nvidia.com/cuda/cuda-runtime-api/group__CUDART__TYPES.html"
+# The ends of failed trials' logs, in torch's own words (c10/cuda/CUDAException.cpp and
+# CUDAMiscFunctions.cpp; older releases: the asynchronous-report advice, with or without a full
+# stop; under torchrun every line starts with "[rank0]: "), each with the line to show.
+CUDA_FAILURES = [
+    (
+        "torch.AcceleratorError: CUDA error: out of memory",
+        [
+            "torch.AcceleratorError: CUDA error: out of memory",
+            f"Search for `cudaErrorMemoryAllocation' in {NVIDIA_TYPES} for more information.",
+            "For more detailed error information, run with CUDA_LOG_FILE=stderr",
+            "Compile with `TORCH_USE_CUDA_DSA` to enable device-side assertions.",
+        ],
+    ),
+    (
+        "RuntimeError: CUDA error: device-side assert triggered",
+        [
+            "RuntimeError: CUDA error: device-side assert triggered",
+            "CUDA kernel errors might be asynchronously reported at some other API call, so the "
+            "stacktrace below might be incorrect.",
+            "For debugging consider passing CUDA_LAUNCH_BLOCKING=1.",
+            "Compile with `TORCH_USE_CUDA_DSA` to enable device-side assertions.",
+        ],
+    ),
+    (
+        "[rank0]: RuntimeError: CUDA error: an illegal memory access was encountered",
+        [
+            "[rank0]: RuntimeError: CUDA error: an illegal memory access was encountered",
+            "[rank0]: CUDA kernel errors might be asynchronously reported at some other API call, "
+            "so the stacktrace below might be incorrect.",
+            "[rank0]: For debugging consider passing CUDA_LAUNCH_BLOCKING=1",
+            "[rank0]: Compile with `TORCH_USE_CUDA_DSA` to enable device-side assertions.",
+            "",
+        ],
+    ),
+    (  # the allocator's own error is one line
+        "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 20.00 MiB. GPU 0 has a "
+        "total capacity of 139.72 GiB of which 3.06 MiB is free.",
+        [
+            "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 20.00 MiB. GPU 0 has a "
+            "total capacity of 139.72 GiB of which 3.06 MiB is free.",
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("shown", "ending"), CUDA_FAILURES)
+def test_a_cuda_failure_shows_its_error_not_cudas_advice(
+    tmp_path: Path, shown: str, ending: list[str]
+) -> None:
+    from embed_lab.sweep.experiment import last_error, last_line
+
+    text = "\n".join(["Traceback (most recent call last):", '  File "x.py", line 1', *ending])
+    log = tmp_path / "trial.log"
+    log.write_text(text + "\n", encoding="utf-8")
+    assert last_error(log) == shown
+    assert last_line(text) == shown

@@ -25,21 +25,68 @@ EXPECTED_FILES = {
     *(
         f"inventory/{module}.py"
         for module in (
-            "__init__", "ann", "bm25", "callbacks", "config", "contract", "datasets", "device",
-            "distributed", "embeddings", "errors", "evaluate", "files", "fusion", "layout",
-            "liveness", "manifest", "models", "plotting", "preprocess", "losses", "pipeline",
-            "progress", "retrieval", "rows", "runner", "runs", "settings", "significance",
-            "train", "trainer_args", "trial", "lab_page", "tracking",
+            "__init__",
+            "ann",
+            "bm25",
+            "callbacks",
+            "config",
+            "contract",
+            "datasets",
+            "device",
+            "distributed",
+            "embeddings",
+            "errors",
+            "evaluate",
+            "files",
+            "fusion",
+            "layout",
+            "liveness",
+            "manifest",
+            "models",
+            "plotting",
+            "preprocess",
+            "losses",
+            "pipeline",
+            "progress",
+            "retrieval",
+            "rows",
+            "runner",
+            "runs",
+            "settings",
+            "significance",
+            "train",
+            "trainer_args",
+            "trial",
+            "lab_page",
+            "tracking",
         )
     ),
     *(
         f"tests/{module}.py"
         for module in (
-            "conftest", "test_ann", "test_bm25_fusion", "test_config_and_runs", "test_contract",
-            "test_datasets", "test_device", "test_distributed", "test_embeddings",
-            "test_evaluate", "test_losses", "test_manifest", "test_models", "test_plotting",
-            "test_preprocess", "test_progress", "test_relevance", "test_retrieval", "test_rows",
-            "test_liveness", "test_significance", "test_trial", "test_write_failures",
+            "conftest",
+            "test_ann",
+            "test_bm25_fusion",
+            "test_config_and_runs",
+            "test_contract",
+            "test_datasets",
+            "test_device",
+            "test_distributed",
+            "test_embeddings",
+            "test_evaluate",
+            "test_losses",
+            "test_manifest",
+            "test_models",
+            "test_plotting",
+            "test_preprocess",
+            "test_progress",
+            "test_relevance",
+            "test_retrieval",
+            "test_rows",
+            "test_liveness",
+            "test_significance",
+            "test_trial",
+            "test_write_failures",
         )
     ),
 }
@@ -48,7 +95,7 @@ OPTION_SETS = [
     {},
     {"lab_name": "lab"},
     {"lab_name": "my.lab_2", "base_model": "BAAI/bge-small-en-v1.5"},
-    {"lab_name": "Q3-Eval", "base_model": "/models/my \"odd\" model's path\\v2"},
+    {"lab_name": "Q3-Eval", "base_model": '/models/my "odd" model\'s path\\v2'},
     {"lab_name": "x", "base_model": "C:\\models\\modèle-ü"},
     {"lab_name": "tricks", "base_model": "'''; import os; os.system('true') #\"\"\""},
 ]
@@ -93,7 +140,7 @@ def test_exact_file_tree(bake):
 
 
 def test_generated_lab_is_lint_clean_and_compiles(bake):
-    lab = bake(base_model="/models/it's \"here\"")
+    lab = bake(base_model='/models/it\'s "here"')
     ruff = lab.run("-m", "ruff", "check", "--no-cache", ".")
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
     compiled = lab.run("-m", "compileall", "-q", ".")
@@ -215,5 +262,7 @@ def test_sample_data_never_replaces_the_users_data(tmp_path):
         REPO_ROOT / "hooks" / "sample_data" / "gold.jsonl"
     ).read_bytes()
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == [
-        "dev.jsonl", "gold.jsonl", "train.jsonl"
+        "dev.jsonl",
+        "gold.jsonl",
+        "train.jsonl",
     ]

@@ -62,13 +62,29 @@ def test_installed_wheel_inits_a_lab_without_a_checkout(wheel, tmp_path):
     # editable-install hook is not followed.
     site_packages = next(env_dir.glob("lib/python3*/site-packages"))
     (site_packages / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    _run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
-          "--no-index", str(wheel)], tmp_path)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            str(wheel),
+        ],
+        tmp_path,
+    )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": "", "HOME": str(tmp_path)}
-    _run([str(env_dir / "bin" / "emb"), "init", "wheel-lab", "--no-input", "--no-git"],
-         elsewhere, env=env)
+    _run(
+        [str(env_dir / "bin" / "emb"), "init", "wheel-lab", "--no-input", "--no-git"],
+        elsewhere,
+        env=env,
+    )
     lab = elsewhere / "wheel-lab"
     assert (lab / "data" / "train.jsonl").stat().st_size > 0
     assert 'LAB_NAME = "wheel-lab"' in (lab / "inventory" / "settings.py").read_text()

@@ -13,9 +13,7 @@ are shown with a warning, and never paired: their figures measure different thin
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from embed_lab.runs.store import RunRecord, data_hash, layout, per_query
-from embed_lab.template import load_significance
+from embed_lab.template import load_retrieval, load_significance
 
 TOP = 5
 IGNORED = {
@@ -178,26 +176,21 @@ def mean_interval(differences: Any) -> tuple[float, float] | None:
 
 def query_texts(run: RunRecord) -> dict[str, str]:
     """{query id: query text} of the run's gold file, when it is still the file the run scored
-    (its sha256 matches); ids as the lab makes them (inventory/retrieval.py's build_task):
-    "gold-" and the first 10 hex digits of the text's sha1, "-2", "-3" for a repeated text."""
+    (its sha256 matches); ids as the lab makes them (inventory/retrieval.py's query_ids)."""
     recorded = (run.manifest.get("data") or {}).get("gold") or {}
     path = Path(str(recorded.get("path", "")))
     if not path.is_file() or data_hash(path) != recorded.get("sha256"):
         return {}
-    texts: dict[str, str] = {}
-    seen: Counter[str] = Counter()
+    queries: list[str] = []
     with path.open(encoding="utf-8-sig") as file:
         for line in file:
             try:
                 query = json.loads(line)["query"] if line.strip() else None
             except (ValueError, KeyError, TypeError):
                 return {}  # not a file the lab could have scored: no texts rather than wrong ones
-            if not isinstance(query, str):
-                continue
-            query_id = f"gold-{hashlib.sha1(query.encode()).hexdigest()[:10]}"
-            seen[query_id] += 1
-            texts[query_id if seen[query_id] == 1 else f"{query_id}-{seen[query_id]}"] = query
-    return texts
+            if isinstance(query, str):
+                queries.append(query)
+    return dict(zip(load_retrieval().query_ids(queries, "gold"), queries, strict=True))
 
 
 def evidence(runs: list[RunRecord]) -> dict[str, Any]:

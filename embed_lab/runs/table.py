@@ -85,8 +85,13 @@ def render_table(runs: list[RunRecord], console: Console) -> None:
         row = summary(run)
         before, after = row["ndcg@10"]["before"], row["ndcg@10"]["after"]
         status = _status(run)
-        colour = {"completed": "green", "failed": "red", "interrupted": "yellow", "died": "red",
-                  "pruned": "blue"}.get(row["status"], "")  # pruned: a sweep trial stopped early
+        colour = {
+            "completed": "green",
+            "failed": "red",
+            "interrupted": "yellow",
+            "died": "red",
+            "pruned": "blue",
+        }.get(row["status"], "")  # pruned: a sweep trial stopped early
         table.add_row(
             row["experiment"],
             row["run_id"],

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from embed_lab.template import load_errors
+
 TRIAL_ENV = "EMB_SWEEP_TRIAL"  # the lab's inventory/trial.py reads these two
 DESCRIBE_ENV = "EMB_SWEEP_DESCRIBE"
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
@@ -85,17 +87,19 @@ def _ask(lab: Path, script: Path) -> dict[str, Any]:
 
 
 def last_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    """The last line of `text` that says something (not CUDA's advice under a CUDA error)."""
+    lines = load_errors().telling_lines(text)
     return lines[-1] if lines else ""
 
 
 def last_error(log: Path) -> str:
-    """A failed trial's one-line error from its output: the last "error:" line, else the last."""
+    """A failed trial's one-line error from its output: the last "error:" line, else the last
+    (CUDA's advice under a CUDA error skipped: the error line above it is the one)."""
     try:
         text = log.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return ""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = load_errors().telling_lines(text)
     errors = [line for line in lines if line.startswith("error:")]
     return (errors or lines or [""])[-1]
 

@@ -9,9 +9,10 @@ On disk a model's folder holds shards, each the vectors of the texts encoded tog
 one float32 array (texts, dim) that is memory-mapped when read (a million-document corpus is not
 copied into memory), and `<id>.json`, its index: the text hashes in row order, the shape and a
 CRC-32 of hashes and vectors. Both are written atomically (inventory/files.py), the index last, so
-a shard without an index is incomplete and never read. A shard whose size, shape or checksum
-disagrees is reported in one line, deleted and recomputed, never used. The old format (one .npz
-per write) is not read: its files are deleted on sight, and their texts are encoded once more.
+a shard without an index is incomplete and never read (and deleted once an hour old). A shard
+whose size, shape or checksum disagrees is reported in one line, deleted and recomputed, never
+used. The old format (one .npz per write) is not read: its files are deleted on sight, and their
+texts are encoded once more.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 import uuid
 import zlib
 from collections.abc import Iterable, Sequence
@@ -45,6 +47,11 @@ MAX_FILES = 8  # more shards than this are merged into one
 FORMAT = 2  # 1 was one .npz per write
 KEY_BYTES = 16
 CRC_BLOCK = 1 << 26  # bytes checksummed at once
+# A shard's .npy is last changed just before its index is written (fsync, rename, then a JSON of
+# its keys): seconds, minutes on a slow network disk. Another run of the lab may be in that gap now,
+# so an .npy without an index is a crash's leftover only once unchanged for an hour (a writer
+# stalled longer loses just that shard: its index alone reads as damaged and is recomputed).
+ORPHAN_AGE = 3600.0  # seconds
 
 
 def model_key(model: SentenceTransformer, precision: str = "fp32") -> str:
@@ -142,6 +149,8 @@ class EmbeddingCache:
             drop_old_format(self.folder.parent)
         if not self.folder.is_dir():
             return
+        if is_main_process():
+            drop_orphans(self.folder)
         for index in sorted(self.folder.glob("*.json")):
             try:
                 keys, vectors = read_shard(index, self.dimension)
@@ -246,6 +255,23 @@ def drop_old_format(cache_dir: Path) -> None:
     if old:
         print(f"embedding cache: removed {len(old)} file(s) of the old .npz format in {cache_dir} "
               "(their texts are encoded again once)")  # fmt: skip
+
+
+def drop_orphans(folder: Path) -> None:
+    """Delete the `<id>.npy` files in `folder` that have no index `<id>.json` and are older than
+    ORPHAN_AGE (a crash between the two writes), saying so once: they are never read."""
+    cutoff, removed = time.time() - ORPHAN_AGE, []
+    for path in folder.glob("*.npy"):
+        try:
+            stat = path.stat()
+            if stat.st_mtime < cutoff and not path.with_suffix(".json").exists():
+                path.unlink()
+                removed.append(stat.st_size)
+        except OSError:  # gone already, or not ours to delete: the cache only saves time
+            continue
+    if removed:
+        print(f"embedding cache: removed {len(removed)} shard(s) left without an index by an "
+              f"interrupted run ({sum(removed) / 2**20:.1f} MiB) in {folder}")  # fmt: skip
 
 
 def encode(

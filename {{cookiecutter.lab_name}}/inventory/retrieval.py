@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from inventory.datasets import Document, Record
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # `emb compare` loads this file alone for query_ids: numpy and stdlib only
     import torch
+
+    from inventory.datasets import Document, Record
 
 DEPTH = 100  # documents ranked per query: the deepest cut-off of METRICS
 METRICS = ("ndcg@10", "mrr@10", "map@100", "recall@1", "recall@10", "recall@100")
@@ -64,30 +64,37 @@ def build_task(
     """A task whose corpus is every pos/neg passage of `records` plus `extra_documents`.
 
     Identical texts become one document, so a passage shared by several queries counts once
-    (and a positive listed twice for a query keeps its best grade).
-    Query ids are a hash of the query text (`gold-3f9a0c1b2d`): the same in every run on the same
-    gold file, whatever the order of its lines; a repeated query text gets `-2`, `-3`, ...
+    (and a positive listed twice for a query keeps its best grade). Query ids: see `query_ids`.
     """
     corpus: dict[str, str] = {}  # text -> document id
-    query_ids: list[str] = []
-    seen: Counter[str] = Counter()
     for record in records:
         for text in record.pos + record.neg:
             corpus.setdefault(text, f"{name}-doc-{len(corpus) + 1}")
-        query_id = f"{name}-{hashlib.sha1(record.query.encode()).hexdigest()[:10]}"
-        seen[query_id] += 1
-        query_ids.append(query_id if seen[query_id] == 1 else f"{query_id}-{seen[query_id]}")
     for document in extra_documents:
         corpus.setdefault(document.text, f"corpus-{document.id}")
     position = {text: index for index, text in enumerate(corpus)}
+    queries = [record.query for record in records]
     return Task(
         name=name,
-        query_ids=query_ids,
-        queries=[record.query for record in records],
+        query_ids=query_ids(queries, name),
+        queries=queries,
         doc_ids=list(corpus.values()),
         documents=list(corpus),
         relevant=[graded_positives(record, position) for record in records],
     )
+
+
+def query_ids(queries: Sequence[str], name: str) -> list[str]:
+    """The ids of a split's queries: `name` and a hash of the text (`gold-3f9a0c1b2d`), the same
+    in every run on the same file, whatever the order of its lines; a repeated query text gets
+    `-2`, `-3`, ... `emb compare` names the queries of a run's gold file by it too."""
+    ids: list[str] = []
+    seen: Counter[str] = Counter()
+    for query in queries:
+        query_id = f"{name}-{hashlib.sha1(query.encode()).hexdigest()[:10]}"
+        seen[query_id] += 1
+        ids.append(query_id if seen[query_id] == 1 else f"{query_id}-{seen[query_id]}")
+    return ids
 
 
 def graded_positives(record: Record, position: Mapping[str, int]) -> dict[int, int]:

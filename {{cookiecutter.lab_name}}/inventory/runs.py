@@ -23,7 +23,7 @@ from typing import Any
 
 from inventory import distributed, liveness, manifest, tracking, trial
 from inventory.config import LAB_ROOT, RunConfig
-from inventory.errors import Interrupted, LabError, Pruned
+from inventory.errors import Interrupted, LabError, Pruned, telling_lines
 from inventory.files import check_writable, read_json, write_json, write_text, writing
 from inventory.layout import LATEST, LINKED, MANIFEST, METRICS, RUN_ID_FORMAT, TRAIN_LOG
 
@@ -178,7 +178,7 @@ def outcome(error: BaseException | None) -> tuple[str, str | None]:
         return "pruned", str(error)
     if isinstance(error, LabError):
         return "failed", str(error)
-    lines = str(error).strip().splitlines()
+    lines = telling_lines(str(error))
     return "failed", f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from inventory import layout, runs
 from inventory.config import LAB_ROOT, TrainConfig, parse_args
-from inventory.errors import Interrupted, LabError, Pruned
+from inventory.errors import Interrupted, LabError, Pruned, telling_lines
 from inventory.runner import run_experiment
 from inventory.runs import check_run, start_run
 from inventory.settings import BASE_MODEL
@@ -151,6 +151,25 @@ def test_the_run_as_a_context_manager_records_how_it_ended(
     manifest = json.loads(run.manifest_path.read_text(encoding="utf-8"))
     assert (manifest["status"], manifest["error"]) == (status, message)
     assert manifest["duration_s"] >= 0 and manifest["ended"]
+
+
+def test_a_cuda_error_is_recorded_by_its_error_line_not_cudas_advice() -> None:
+    """torch's words (c10/cuda/CUDAException.cpp): the error, then the advice it adds to each."""
+    types = "https://docs.nvidia.com/cuda/cuda-runtime-api/group__CUDART__TYPES.html"
+    error = RuntimeError(
+        "CUDA error: out of memory\n"
+        f"Search for `cudaErrorMemoryAllocation' in {types} for more information.\n"
+        "For more detailed error information, run with CUDA_LOG_FILE=stderr\n"
+        "Compile with `TORCH_USE_CUDA_DSA` to enable device-side assertions.\n"
+    )
+    assert runs.outcome(error) == ("failed", "RuntimeError: CUDA error: out of memory")
+    assert telling_lines(str(error)) == ["CUDA error: out of memory"]
+    older = (
+        "[rank1]: CUDA kernel errors might be asynchronously reported at some other API call, so "
+        "the stacktrace below might be incorrect.\n"
+        "[rank1]: For debugging consider passing CUDA_LAUNCH_BLOCKING=1.\n\n  not advice  "
+    )
+    assert telling_lines(older) == ["not advice"]
 
 
 def test_a_phase_is_timed_in_the_manifest_even_when_it_fails(tmp_path: Path) -> None:

@@ -1,3 +1,5 @@
+import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -5,7 +7,7 @@ import pytest
 from conftest import SAMPLE_TEXTS
 from sentence_transformers import SentenceTransformer
 
-from inventory.embeddings import EmbeddingCache, model_key
+from inventory.embeddings import ORPHAN_AGE, EmbeddingCache, model_key
 
 
 def cache_files(folder: Path) -> list[Path]:
@@ -103,3 +105,26 @@ def test_many_small_writes_are_merged(static_model, tmp_path) -> None:
     cache = EmbeddingCache(static_model, tmp_path)
     cache.encode(SAMPLE_TEXTS, "document", "corpus")
     assert cache.encoded == 0
+
+
+def test_a_shard_left_without_its_index_is_deleted_once_old(
+    static_model, tmp_path, monkeypatch, capsys
+) -> None:
+    """A crash between a shard's two writes leaves an .npy that nothing reads: an old one goes,
+    a fresh one may be another run's write in progress and stays, as does every indexed shard."""
+    EmbeddingCache(static_model, tmp_path).encode(SAMPLE_TEXTS, "document", "corpus")
+    [shard] = cache_files(tmp_path)
+    old, fresh = shard.with_name("0" * 32 + ".npy"), shard.with_name("f" * 32 + ".npy")
+    for orphan in (old, fresh):
+        orphan.write_bytes(shard.read_bytes())
+    hour_ago = time.time() - ORPHAN_AGE - 60
+    os.utime(old, (hour_ago, hour_ago))
+    os.utime(shard, (hour_ago, hour_ago))
+    monkeypatch.setenv("RANK", "1")  # a helper process of a distributed run deletes nothing
+    EmbeddingCache(static_model, tmp_path).encode(SAMPLE_TEXTS, "document", "corpus")
+    assert cache_files(tmp_path) == sorted([shard, old, fresh])
+    monkeypatch.delenv("RANK")
+    cache = EmbeddingCache(static_model, tmp_path)
+    cache.encode(SAMPLE_TEXTS, "document", "corpus")
+    assert cache.encoded == 0 and cache_files(tmp_path) == sorted([shard, fresh])
+    assert "removed 1 shard(s) left without an index" in capsys.readouterr().out

@@ -1,3 +1,5 @@
+import hashlib
+
 import numpy as np
 import pytest
 from conftest import SAMPLE_TEXTS
@@ -12,6 +14,7 @@ from inventory.retrieval import (
     dense_ranking,
     mean_metrics,
     per_query_metrics,
+    query_ids,
 )
 
 RECORDS = [
@@ -39,6 +42,14 @@ def test_corpus_holds_every_passage_once_plus_extra_documents() -> None:
     first, second, repeated = task.query_ids
     assert first.startswith("gold-") and repeated == f"{first}-2" and second != first
     assert build_task(records[::-1], "gold").query_ids[1] == second  # the line order is irrelevant
+
+
+def test_query_ids_are_a_hash_of_the_text_and_count_repeats() -> None:
+    """The ids in eval/per_query.csv; `emb compare` finds a gold query's text by them."""
+    digest = hashlib.sha1(b"descale").hexdigest()[:10]
+    ids = query_ids(["descale", "grind", "descale", "descale"], "dev")
+    assert ids[0] == f"dev-{digest}" and ids[2:] == [f"dev-{digest}-2", f"dev-{digest}-3"]
+    assert ids[1] not in ids[:1] + ids[2:]
 
 
 def test_metrics_by_hand() -> None:
