@@ -293,9 +293,10 @@ def encode(
     with encoding_precision(model, encoding.precision):
         if encoding.threads and distributed.world_size() == 1:
             longest_first = [texts[i] for i in order]
-            vectors[order] = encode_ahead(
-                model, longest_first, role, encoding.batch_size, encoding.threads, advance
-            )
+            size, threads = encoding.batch_size, encoding.threads
+            for start, block in encode_ahead(model, longest_first, role, size, threads):
+                vectors[order[start : start + len(block)]] = block
+                advance(len(block))
         else:
             encode_fn = model.encode_query if role == "query" else model.encode_document
             step = max(BLOCK, encoding.batch_size) * distributed.world_size()  # one per process

@@ -15,6 +15,11 @@ from inventory.encode_ahead import encode_ahead
 SHUFFLED = [SAMPLE_TEXTS[i] for i in np.random.default_rng(1).permutation(len(SAMPLE_TEXTS))]
 
 
+def ahead(model, texts: list[str], role: str, batch_size: int = 4, threads: int = 2) -> np.ndarray:
+    return np.concatenate([block for _, block in encode_ahead(model, texts, role, batch_size,
+                                                               threads)])  # fmt: skip
+
+
 @pytest.mark.parametrize("role", ["query", "document"])
 @pytest.mark.parametrize("threads", [1, 3])
 def test_the_vectors_equal_the_librarys(bert_model, role: str, threads: int) -> None:
@@ -27,25 +32,25 @@ def test_the_vectors_equal_the_librarys(bert_model, role: str, threads: int) -> 
 def test_prompts_and_truncation_apply_as_in_the_library(bert_model) -> None:
     """encode_query's "query" prompt, encode_document's "passage" one, the model's truncate_dim."""
     saved = dict(bert_model.prompts), bert_model.truncate_dim
-    plain = encode_ahead(bert_model, SHUFFLED, "query", 4, 2)
+    plain = ahead(bert_model, SHUFFLED, "query")
     bert_model.prompts = {"query": "descale", "passage": "milk"}
     bert_model.truncate_dim = 8
     try:
         for role, encode_fn in (("query", bert_model.encode_query),
                                 ("document", bert_model.encode_document)):  # fmt: skip
-            found = encode_ahead(bert_model, SHUFFLED, role, 4, 2)
+            found = ahead(bert_model, SHUFFLED, role)
             np.testing.assert_allclose(found, encode_fn(SHUFFLED, batch_size=4), atol=1e-6)
             assert found.shape == (len(SHUFFLED), 8)
-        assert not np.allclose(encode_ahead(bert_model, SHUFFLED, "query", 4, 2), plain[:, :8])
+        assert not np.allclose(ahead(bert_model, SHUFFLED, "query"), plain[:, :8])
     finally:
         bert_model.prompts, bert_model.truncate_dim = saved
 
 
-def test_every_batch_is_counted_once_and_nothing_is_an_empty_array(bert_model) -> None:
-    seen: list[int] = []
-    encode_ahead(bert_model, SAMPLE_TEXTS, "document", 5, 2, seen.append)
-    assert seen == [5, 5, 2]
-    assert encode_ahead(bert_model, [], "query", 5, 2).shape == (0, 32)
+def test_blocks_come_in_order_each_text_once(bert_model) -> None:
+    """On a CPU every batch is a block (no GPU to wait for); no texts, no block."""
+    blocks = encode_ahead(bert_model, SAMPLE_TEXTS, "document", 5, 2)
+    assert [(start, len(block)) for start, block in blocks] == [(0, 5), (5, 5), (10, 2)]
+    assert list(encode_ahead(bert_model, [], "query", 5, 2)) == []
 
 
 def test_a_gpu_tokenises_ahead_with_the_dataloader_workers(monkeypatch) -> None:
