@@ -12,8 +12,9 @@
    same synthetic data, each as its own process, wall seconds. Target lab / reference <= 1.10.
    The lab's manifest phases (phases_s) are printed so the difference can be placed.
 
-No network: the model comes by path. The lab is the template folder of this repository, copied
-(no cookiecutter needed). --tiny runs small sizes, for a CPU, to try the script before GPU time.
+No network: the model comes by path. The lab is baked from this checkout (benchmarks/bench_lab.py:
+the template copied where cookiecutter is not installed). --tiny runs small sizes, for a CPU, to
+try the script before GPU time.
 Run: python benchmarks/gpu_check.py --model PATH [--tiny] [--docs N] [--train N] [--skip-lab]
 """
 
@@ -24,30 +25,17 @@ import copy as copy_module
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE = REPO_ROOT / "{{cookiecutter.lab_name}}"
+from bench_lab import REPO_ROOT, bake_lab
+
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 WORDS = 120  # words per synthetic document: about 250 WordPiece tokens
 REFERENCE_TRAINING = ("--batch-size", "16", "--learning-rate", "5e-5")  # reference_baseline's
-
-
-def copy_lab(parent: Path, base_model: str) -> Path:
-    """The lab template as a lab, its one templated module written by hand."""
-    lab = parent / "lab"
-    shutil.copytree(TEMPLATE, lab, ignore=shutil.ignore_patterns(".cache", "results"))
-    (lab / "inventory" / "settings.py").write_text(
-        f'LAB_NAME = "gpu-check"\nBASE_MODEL = {json.dumps(base_model)}\n'
-        'TEMPLATE_VERSION = "gpu-check"\n',
-        encoding="utf-8",
-    )
-    return lab
 
 
 def words(rng: random.Random, count: int, vocabulary: list[str]) -> str:
@@ -188,7 +176,7 @@ def main() -> None:
     dev, gold, negatives = (8, 16, 3) if args.tiny else (30, 300, 10)
     with tempfile.TemporaryDirectory() as folder:
         scratch = Path(folder)
-        lab = copy_lab(scratch, args.model)
+        lab = bake_lab(scratch)
         started = time.perf_counter()
         encoding_check(lab, args.model, documents)
         print(f"(encoding check: {time.perf_counter() - started:.0f} s)")
