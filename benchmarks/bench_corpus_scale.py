@@ -7,8 +7,10 @@ inventory.evaluate.GoldEvaluation as in a run: BM25 (bm25s) over the whole corpu
 memory-mapped shards), "after" through an in-memory cache (a fine-tuned model encodes everything
 again; here the same model), then "cached": the base model again, its vectors read back from the
 cache's files. Top-k: inventory.ann.rank (exact on the model's device, the index past its
-threshold on the CPU; --top-k forces either). Each phase prints wall and CPU seconds and the
-process's peak RSS; the target is peak RSS <= the vectors of the corpus + 3 GiB.
+threshold on the CPU; --top-k forces either). Encoding as a run with default flags does on this
+device (inventory/device.py: precision, batch size, threads tokenising ahead). Each phase prints
+wall and CPU seconds and the process's peak RSS; the target is peak RSS <= the vectors of the
+corpus + 3 GiB.
 
 Without --model, a tiny random BERT (two layers, hidden 32) with a dense layer to --dim (384, as
 all-MiniLM-L6-v2) keeps the encoding cheap on a CPU while the vectors have a real model's size.
@@ -30,7 +32,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_eval import REPO_ROOT, bake_lab
+from bench_lab import REPO_ROOT, bake_lab
 
 GIB = 1 << 30
 
@@ -105,7 +107,8 @@ def main() -> None:
         lab = bake_lab(folder)  # before sys.path.insert: baking replaces sys.path
         sys.path.insert(0, str(lab))
         import torch
-        from inventory import ann, evaluate
+        from inventory import ann, device, evaluate
+        from inventory.config import TrainConfig
         from inventory.datasets import Document, Record
         from inventory.embeddings import EmbeddingCache
         from inventory.models import load_model
@@ -127,12 +130,14 @@ def main() -> None:
         evaluation = phases("task + BM25 (bm25s)", evaluate.GoldEvaluation, gold, corpus,
                             folder / "eval")  # fmt: skip
         cache_dir = folder / "cache"
-        for system, cache in (("before", lambda: EmbeddingCache(model, cache_dir)),
-                              ("after", lambda: EmbeddingCache(model)),
-                              ("cached", lambda: EmbeddingCache(model, cache_dir))):  # fmt: skip
+        encoding = device.settings(TrainConfig()).encoding  # a run's defaults on this device
+        print(f"encoding: {encoding}")
+        folders = {"before": cache_dir, "after": None, "cached": cache_dir}  # after: in memory
+        for system, where in folders.items():
             what = {"before": "encode, write cache, top-k", "after": "encode in memory, top-k",
                     "cached": "read cache (mmap), top-k"}[system]  # fmt: skip
-            phases(f"{system}: {what}", evaluation.score_model, model, system, cache())
+            cache = EmbeddingCache(model, where, encoding)
+            phases(f"{system}: {what}", evaluation.score_model, model, system, cache)
         metrics = phases("write metrics.json", evaluation.write)
         wall, cpu = phases.total()
         dim = model.get_embedding_dimension() or 0

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_eval import bake_lab
+from bench_lab import bake_lab
 
 
 def synthetic(count: int, queries: int, dim: int) -> tuple[np.ndarray, np.ndarray]:

@@ -2,15 +2,19 @@
 
 1. Evaluation encoding, documents/s, on synthetic ~256-token documents: today's default (fp32,
    batch 32: model.encode_document as the lab called it) against the lab's new default on this
-   device (inventory/device.py: `--precision auto`, `--encode-batch-size` unset). Target >= 5x.
-   The minimum cosine of the new vectors to the fp32 ones is printed beside it.
+   device (inventory/device.py: `--precision auto`, `--encode-batch-size` and
+   `--dataloader-workers` unset, so threads tokenise ahead). Target >= 5x. The minimum cosine of
+   the new vectors to the fp32 ones is printed beside it. Then, at the default batch and at 1024,
+   benchmarks/bench_encode_ahead.py's breakdown: tokenisation alone, the model alone, the
+   library's encode, and the lab's with 0, 2, 4 and 8 threads tokenising ahead.
 2. The lab's exp_01_baseline (all defaults) against benchmarks/reference_baseline.py (a
    hand-written sentence-transformers script: the same training and gold evaluation), on the
    same synthetic data, each as its own process, wall seconds. Target lab / reference <= 1.10.
    The lab's manifest phases (phases_s) are printed so the difference can be placed.
 
-No network: the model comes by path. The lab is the template folder of this repository, copied
-(no cookiecutter needed). --tiny runs small sizes, for a CPU, to try the script before GPU time.
+No network: the model comes by path. The lab is baked from this checkout (benchmarks/bench_lab.py:
+the template copied where cookiecutter is not installed). --tiny runs small sizes, for a CPU, to
+try the script before GPU time.
 Run: python benchmarks/gpu_check.py --model PATH [--tiny] [--docs N] [--train N] [--skip-lab]
 """
 
@@ -21,30 +25,17 @@ import copy as copy_module
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE = REPO_ROOT / "{{cookiecutter.lab_name}}"
+from bench_lab import REPO_ROOT, bake_lab
+
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 WORDS = 120  # words per synthetic document: about 250 WordPiece tokens
 REFERENCE_TRAINING = ("--batch-size", "16", "--learning-rate", "5e-5")  # reference_baseline's
-
-
-def copy_lab(parent: Path, base_model: str) -> Path:
-    """The lab template as a lab, its one templated module written by hand."""
-    lab = parent / "lab"
-    shutil.copytree(TEMPLATE, lab, ignore=shutil.ignore_patterns(".cache", "results"))
-    (lab / "inventory" / "settings.py").write_text(
-        f'LAB_NAME = "gpu-check"\nBASE_MODEL = {json.dumps(base_model)}\n'
-        'TEMPLATE_VERSION = "gpu-check"\n',
-        encoding="utf-8",
-    )
-    return lab
 
 
 def words(rng: random.Random, count: int, vocabulary: list[str]) -> str:
@@ -129,6 +120,11 @@ def encoding_check(lab: Path, model_path: str, documents: int) -> None:
         del copy
     print(f"training precision auto picks here: {chosen.train_precision}; "
           f"dataloader workers {chosen.dataloader_workers}")  # fmt: skip
+    from bench_encode_ahead import report  # where the time goes, and the threads tokenising ahead
+
+    for batch in sorted({chosen.encoding.batch_size, 1024}):
+        report(model, texts[: min(documents, 8192)], batch, [0, 2, 4, 8],
+               chosen.encoding.precision)  # fmt: skip
     model.to("cpu")  # the GPU's memory to the lab check's processes
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
@@ -180,7 +176,7 @@ def main() -> None:
     dev, gold, negatives = (8, 16, 3) if args.tiny else (30, 300, 10)
     with tempfile.TemporaryDirectory() as folder:
         scratch = Path(folder)
-        lab = copy_lab(scratch, args.model)
+        lab = bake_lab(scratch)
         started = time.perf_counter()
         encoding_check(lab, args.model, documents)
         print(f"(encoding check: {time.perf_counter() - started:.0f} s)")

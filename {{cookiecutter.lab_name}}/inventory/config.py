@@ -41,7 +41,7 @@ class TrainConfig:
     eval_precision: str | None = None  # encoding only, when it should differ from `precision`
     encode_batch_size: int | None = None  # texts per forward pass when encoding
     gradient_accumulation_steps: int = 1
-    dataloader_workers: int | None = None  # processes tokenising the training batches
+    dataloader_workers: int | None = None  # tokenising training (processes), encoding (threads)
 
 
 @dataclass(frozen=True)
@@ -202,7 +202,8 @@ def _add_hardware_flags(parser: argparse.ArgumentParser, defaults: TrainConfig) 
         "--dataloader-workers",
         type=int,
         default=defaults.dataloader_workers,
-        help="processes tokenising training batches (default: 4 on a GPU, 0 on a CPU)",
+        help="processes tokenising training batches, and threads tokenising encoding batches "
+        "ahead of the model (default: 4 on a GPU, 0 on a CPU)",
     )
 
 

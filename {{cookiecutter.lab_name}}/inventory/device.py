@@ -41,6 +41,7 @@ class Encoding:
 
     precision: str = "fp32"
     batch_size: int = 32
+    threads: int = 0  # tokenising batches ahead of the model (0: the library's encode)
 
 
 FP32 = Encoding()  # what an encoding without settings uses: fp32, batch 32 (the library's)
@@ -79,7 +80,7 @@ def settings(config: TrainConfig) -> Settings:
     if workers is None:
         workers = GPU_DATALOADER_WORKERS if device == "cuda" else 0
     batch = config.encode_batch_size or ENCODE_BATCH[device]
-    return Settings(device, train, Encoding(evaluation, batch), workers)
+    return Settings(device, train, Encoding(evaluation, batch, workers), workers)
 
 
 def device_kind() -> str:

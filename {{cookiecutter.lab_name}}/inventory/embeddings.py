@@ -33,6 +33,7 @@ import numpy as np
 from inventory import distributed
 from inventory.config import LAB_ROOT
 from inventory.device import FP32, Encoding, encoding_precision
+from inventory.encode_ahead import encode_ahead
 from inventory.files import reason, write_errno, write_stream
 from inventory.progress import bar
 from inventory.runs import heartbeat
@@ -278,20 +279,32 @@ def encode(
     encoding: Encoding = FP32,
 ) -> np.ndarray:  # fmt: skip
     """model.encode_query / encode_document, longest texts first, with a progress bar; in
-    `encoding`'s precision (the weights untouched), the vectors float32."""
-    encode_fn = model.encode_query if role == "query" else model.encode_document
+    `encoding`'s precision (the weights untouched), the vectors float32. With
+    `encoding.threads`, batches are tokenised ahead of the model (inventory/encode_ahead.py),
+    except under torchrun, where the ranks share the texts the library's way (distributed.py)."""
     order = sorted(range(len(texts)), key=lambda index: -len(texts[index]))
     vectors = np.zeros((len(texts), model.get_embedding_dimension() or 0), np.float32)
     progress = bar(len(texts), desc, unit="text")
-    step = max(BLOCK, encoding.batch_size) * distributed.world_size()  # a block per process
-    for start in range(0, len(texts), step):
-        block = order[start : start + step]
-        with encoding_precision(model, encoding.precision):
-            found = encode_fn(
-                [texts[i] for i in block], batch_size=encoding.batch_size, convert_to_numpy=True
-            )
-        vectors[block] = found
-        progress.update(len(block))
+
+    def advance(count: int) -> None:
+        progress.update(count)
         heartbeat()  # a large corpus keeps its run heard from
+
+    with encoding_precision(model, encoding.precision):
+        if encoding.threads and distributed.world_size() == 1:
+            longest_first = [texts[i] for i in order]
+            size, threads = encoding.batch_size, encoding.threads
+            for start, block in encode_ahead(model, longest_first, role, size, threads):
+                vectors[order[start : start + len(block)]] = block
+                advance(len(block))
+        else:
+            encode_fn = model.encode_query if role == "query" else model.encode_document
+            step = max(BLOCK, encoding.batch_size) * distributed.world_size()  # one per process
+            for start in range(0, len(texts), step):
+                block = order[start : start + step]
+                vectors[block] = encode_fn(
+                    [texts[i] for i in block], batch_size=encoding.batch_size, convert_to_numpy=True
+                )
+                advance(len(block))
     progress.close()
     return vectors

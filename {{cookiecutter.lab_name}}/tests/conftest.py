@@ -58,6 +58,27 @@ def static_model():
     return build_static_model()
 
 
+@pytest.fixture(scope="session")
+def bert_model(tmp_path_factory: pytest.TempPathFactory):
+    """A tiny random BERT with mean pooling: real matmuls, so bf16 changes its vectors."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    folder = tmp_path_factory.mktemp("bert")
+    words = sorted({word for text in SAMPLE_TEXTS for word in text.split()})
+    (folder / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", *words]))
+    BertTokenizerFast(str(folder / "vocab.txt")).save_pretrained(folder)
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(words) + 4, hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64)  # fmt: skip
+    BertModel(config).save_pretrained(folder)
+    transformer = Transformer(str(folder), max_seq_length=32)
+    pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
+    return SentenceTransformer(modules=[transformer, pooling], device="cpu")
+
+
 def build_static_model():
     """The static_model fixture's model (also built by scripts that tests start)."""
     import numpy as np

@@ -19,27 +19,6 @@ from inventory.evaluate import GoldEvaluation
 from inventory.trainer_args import training_arguments
 
 
-@pytest.fixture(scope="module")
-def bert_model(tmp_path_factory: pytest.TempPathFactory):
-    """A tiny random BERT with mean pooling: real matmuls, so bf16 changes its vectors."""
-    import torch
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    folder = tmp_path_factory.mktemp("bert")
-    words = sorted({word for text in SAMPLE_TEXTS for word in text.split()})
-    (folder / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", *words]))
-    BertTokenizerFast(str(folder / "vocab.txt")).save_pretrained(folder)
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(words) + 4, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64)  # fmt: skip
-    BertModel(config).save_pretrained(folder)
-    transformer = Transformer(str(folder), max_seq_length=32)
-    pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
-    return SentenceTransformer(modules=[transformer, pooling], device="cpu")
-
-
 def on_cpu(monkeypatch: pytest.MonkeyPatch, bf16: bool) -> None:
     monkeypatch.setattr(device, "device_kind", lambda: "cpu")
     monkeypatch.setattr(device, "cpu_has_bf16", lambda: bf16)
