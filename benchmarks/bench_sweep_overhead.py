@@ -3,10 +3,11 @@
 A baked lab on its sample data; every trial does the same work (the search space is a single
 learning rate, the experiment's default), so the sweep's N trials and N hand runs of
 `python experiments/exp_01_baseline.py` differ only by the sweep: asking the experiment for its
-flags (once per experiment, then cached), Optuna's storage in both processes, reporting dev
-during training, and the summary and page at the end. Runs alternate (hand, sweep, hand, sweep)
-so that drifting machine load hits both alike. The first sweep call also asks the experiment for
-its flags (cached afterwards) and is shown apart. Target: sweep / hand <= 1.05.
+flags (once per experiment, then cached), the study in Optuna's storage (in the worker only: a
+trial's process relays its dev evaluations to it), and the summary and page at the end. Runs
+alternate (hand, sweep, hand, sweep) so that drifting machine load hits both alike. The first
+sweep call also asks the experiment for its flags (cached afterwards) and is shown apart. Wall
+and CPU seconds (user + system of every process started). Target: sweep / hand <= 1.05.
 Run: python benchmarks/bench_sweep_overhead.py [--model tiny|minilm] [--trials N] [--repeat R]
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -30,11 +32,22 @@ EMB = [sys.executable, "-c", "from embed_lab.cli import main; main()"]
 
 
 def timed(command: list[str], cwd: Path) -> float:
-    start = time.perf_counter()
+    """Wall seconds of `command`; its CPU seconds (user + system, its children included) are
+    appended to CPU."""
+    start, before = time.perf_counter(), cpu_seconds()
     done = subprocess.run(command, cwd=cwd, env=ENV, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
+    CPU.append(cpu_seconds() - before)
     return time.perf_counter() - start
+
+
+CPU: list[float] = []
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -56,13 +69,17 @@ def main() -> None:
         space.write_text("[learning_rate]\nchoices = [5e-5]\n", encoding="utf-8")
         hand_command = [sys.executable, "experiments/exp_01_baseline.py", *flags]
         timed(hand_command, lab)  # warm the embedding cache and the OS file cache for both
-        hand, sweep = [], []
+        hand, sweep, hand_cpu, sweep_cpu = [], [], [], []
         for repeat in range(args.repeat):
+            CPU.clear()
             hand.append(sum(timed(hand_command, lab) for _ in range(args.trials)))
+            hand_cpu.append(sum(CPU))
             command = [*EMB, "sweep", "exp_01_baseline", "--study", f"bench{repeat}",
                        "--trials", str(args.trials), "--space", str(space), "--no-prune",
                        "--keep-models", "all", "--", *flags]  # fmt: skip
+            CPU.clear()
             sweep.append(timed(command, lab))
+            sweep_cpu.append(sum(CPU))
         # What a call costs besides its trials: start, checks, the study, summary and page.
         report_only = timed([*EMB, "sweep", "exp_01_baseline", "--study", "bench0", "--trials",
                              "0", "--space", str(space), "--", *flags], lab)  # fmt: skip
@@ -81,6 +98,11 @@ def main() -> None:
           f"{cold / median_hand:.3f}")  # fmt: skip
     trial_s = median_hand / args.trials
     per_trial = (median_warm - median_hand - report_only) / args.trials
+    cpu_hand, cpu_warm = statistics.median(hand_cpu), statistics.median(sweep_cpu[1:] or sweep_cpu)
+    print(f"  CPU seconds (user + system): by hand {', '.join(f'{s:.1f}' for s in hand_cpu)} "
+          f"(median {cpu_hand:.1f}); sweep {', '.join(f'{s:.1f}' for s in sweep_cpu)} (then "
+          f"median {cpu_warm:.1f}); {(cpu_warm - cpu_hand) / args.trials:+.1f} CPU s per trial, "
+          f"ratio {cpu_warm / cpu_hand:.3f}")  # fmt: skip
     print(f"  a call without trials (summary, page): {report_only:.1f} s; so per trial "
           f"{per_trial:+.1f} s on {trial_s:.1f} s trials "
           f"({(trial_s + per_trial) / trial_s:.3f}x)")  # fmt: skip
