@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -50,6 +51,16 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def default_learning_rate(lab: Path) -> float:
+    """The baseline's default learning rate, asked of the experiment as `emb sweep` asks it (the
+    answer's cache is removed, so the first sweep call still asks)."""
+    from embed_lab.sweep.experiment import describe
+
+    flags = describe(lab, lab / "experiments" / "exp_01_baseline.py")["flags"]
+    shutil.rmtree(lab / ".cache" / "sweep")
+    return float(flags["learning_rate"]["default"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=("tiny", "minilm"), default="tiny")
@@ -66,7 +77,7 @@ def main() -> None:
             model = build_tiny_model(Path(scratch) / "tiny", lab_texts(lab / "data"))
             flags = ["--base-model", str(model)]
         space = lab / "one.toml"  # one value, the default: every trial does the same work
-        space.write_text("[learning_rate]\nchoices = [5e-5]\n", encoding="utf-8")
+        space.write_text(f"[learning_rate]\nchoices = [{default_learning_rate(lab)!r}]\n")
         hand_command = [sys.executable, "experiments/exp_01_baseline.py", *flags]
         timed(hand_command, lab)  # warm the embedding cache and the OS file cache for both
         hand, sweep, hand_cpu, sweep_cpu = [], [], [], []
