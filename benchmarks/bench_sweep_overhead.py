@@ -14,6 +14,7 @@ Run: python benchmarks/bench_sweep_overhead.py [--model tiny|minilm] [--trials N
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -40,6 +41,10 @@ def timed(command: list[str], cwd: Path) -> float:
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
     CPU.append(cpu_seconds() - before)
+    if "--json" in command:  # a sweep: every trial must have done the whole work
+        trials = json.loads(done.stdout)["trials"]
+        if any(trial["state"] != "COMPLETE" for trial in trials):
+            raise SystemExit(f"{' '.join(command)}: a trial did not complete: {trials}")
     return time.perf_counter() - start
 
 
@@ -87,7 +92,7 @@ def main() -> None:
             hand_cpu.append(sum(CPU))
             command = [*EMB, "sweep", "exp_01_baseline", "--study", f"bench{repeat}",
                        "--trials", str(args.trials), "--space", str(space), "--no-prune",
-                       "--keep-models", "all", "--", *flags]  # fmt: skip
+                       "--keep-models", "all", "--json", "--", *flags]  # fmt: skip
             CPU.clear()
             sweep.append(timed(command, lab))
             sweep_cpu.append(sum(CPU))
