@@ -170,6 +170,17 @@ def test_bad_space_files_stop_before_any_study(lab: Path) -> None:
     assert sorted((lab / "results").glob("*/*/manifest.json")) == runs_before
 
 
+def test_a_launcher_that_cannot_start_stops_before_any_study(lab: Path) -> None:
+    cases = {"no-such-launcher --nproc_per_node 2": "no-such-launcher is not a command on PATH",
+             "torchrun 'x": "No closing quotation"}  # fmt: skip
+    for number, (launcher, reason) in enumerate(cases.items()):
+        done = emb(lab, "sweep", "synthetic", "--study", f"launch{number}", "--launcher", launcher)
+        assert done.returncode == 1, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: --launcher") and reason in lines[0]
+        assert not (lab / "results" / "sweeps" / f"launch{number}.journal").exists()
+
+
 def _runs_of(lab: Path, study: str) -> list[dict]:
     found = []
     for path in (lab / "results").glob("*/*/manifest.json"):

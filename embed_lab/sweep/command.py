@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,6 +79,7 @@ def run_sweep(request: SweepRequest) -> int:
 def prepare(request: SweepRequest) -> Sweep:
     """Everything checked before a study is opened: the experiment, its space, dev, the name."""
     lab = request.lab.resolve()
+    launcher = split_launcher(request.launcher)
     script = find_experiment(lab, request.experiment)
     description = describe(lab, script)
     if request.space_file is not None:
@@ -91,7 +93,6 @@ def prepare(request: SweepRequest) -> Sweep:
     name = request.study_name or script.stem
     if not STUDY_NAME.fullmatch(name):
         raise SweepError(f"--study {name!r}: letters, digits, '.', '_' and '-' only")
-    launcher = tuple(shlex.split(request.launcher)) if request.launcher else ()
     return Sweep(
         lab,
         script,
@@ -104,6 +105,21 @@ def prepare(request: SweepRequest) -> Sweep:
         launcher,
         request.seed,
     )
+
+
+def split_launcher(command: str | None) -> tuple[str, ...]:
+    """--launcher as the words a trial's command starts with; () for plain python. A launcher
+    that cannot start (unbalanced quotes, not on PATH) stops the sweep before any trial."""
+    if not command:
+        return ()
+    try:
+        words = tuple(shlex.split(command))
+    except ValueError as error:
+        raise SweepError(f"--launcher {command!r}: {error}") from None
+    if not words or shutil.which(words[0]) is None:
+        raise SweepError(f"--launcher {command!r}: {words[0] if words else 'nothing'} is not a "
+                         "command on PATH")  # fmt: skip
+    return words
 
 
 def check_dev(lab: Path, fixed: list[str], flags: dict[str, Any]) -> None:
