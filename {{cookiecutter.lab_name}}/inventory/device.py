@@ -32,7 +32,10 @@ if TYPE_CHECKING:
 PRECISIONS = ("auto", "fp32", "tf32", "bf16", "fp16")
 CPU_BF16_FLAGS = {"avx512_bf16", "amx_bf16"}  # /proc/cpuinfo: bf16 done in hardware
 ENCODE_BATCH = {"cuda": 256, "cpu": 64}
-GPU_DATALOADER_WORKERS = 4  # tokenisation off the training process, so the GPU waits less
+# Tokenisation off the model's way, so the GPU waits less: worker processes for training, threads
+# ahead of encoding (inventory/encode_ahead.py). 4 is a starting point, not yet measured on a GPU:
+# benchmarks/gpu_check.py prints encoding at 0, 2, 4 and 8 threads to choose it.
+GPU_DATALOADER_WORKERS = 4
 
 
 @dataclass(frozen=True)
