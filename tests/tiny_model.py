@@ -30,7 +30,7 @@ def build_tiny_model(
 
     fast = _tokenizer(texts, vocab_size)
     torch.manual_seed(seed)
-    config = _bert_config(len(fast), hidden_size, max_positions=128)
+    config = _bert_config(len(fast), hidden_size, max_positions=256)  # the lab's default length
     hf_dir = out_dir.parent / f"{out_dir.name}-hf"
     BertModel(config).save_pretrained(hf_dir)
     fast.save_pretrained(hf_dir)
