@@ -55,9 +55,10 @@ def encode_ahead(
             return truncate_embeddings(embeddings, model.truncate_dim).float()
 
     model.eval()
-    depth = LOOKAHEAD * max(1, threads)
+    threads = max(1, threads)
+    depth = LOOKAHEAD * threads
     batches = (texts[start : start + batch_size] for start in range(0, len(texts), batch_size))
-    with ThreadPoolExecutor(max(1, threads), thread_name_prefix="tokenise") as pool:
+    with ThreadPoolExecutor(threads, thread_name_prefix="tokenise") as pool:
         queued = deque(pool.submit(tokenise, batch) for batch in islice(batches, depth))
         done, held = 0, []  # texts handed out; vectors still on the device
         while queued:

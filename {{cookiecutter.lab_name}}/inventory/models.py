@@ -50,8 +50,8 @@ def load_model(name: str, max_seq_length: int) -> SentenceTransformer:
                 "or choose another model with --base-model"
             ) from None
         raise LabError(f"could not load base model {name!r}: {reason}") from None
-    positions = getattr(getattr(model[0], "auto_model", None), "config", None)
-    positions = getattr(positions, "max_position_embeddings", None)
+    config = getattr(getattr(model[0], "auto_model", None), "config", None)
+    positions = getattr(config, "max_position_embeddings", None)
     if isinstance(positions, int) and max_seq_length > positions:  # else an error deep in torch
         raise LabError(
             f"--max-seq-length {max_seq_length}: base model {name!r} reads at most {positions} "
